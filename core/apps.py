@@ -1,0 +1,38 @@
+from core.module_config import ModuleAppConfig
+
+MODULE_NAME = "core"
+
+DEFAULT_CFG = {
+    "username_code_length": "12",
+    "csrf_protect_login": True,
+    "locked_user_password_hash": "locked",
+    "password_reset_token_hours": 24,
+    "gql_query_users_perms": ["121701"],
+    "gql_mutation_create_users_perms": ["121702"],
+    "gql_mutation_update_users_perms": ["121703"],
+    "gql_mutation_delete_users_perms": ["121704"],
+    "gql_query_roles_perms": ["122001"],
+    "gql_mutation_create_roles_perms": ["122002"],
+    "gql_mutation_update_roles_perms": ["122003"],
+    "gql_mutation_delete_roles_perms": ["122004"],
+    "gql_mutation_duplicate_roles_perms": ["122005"],
+    "gql_mutation_replace_roles_perms": ["122006"],
+    "gql_query_unmasked_data_perms": ["900101"],
+    "gql_query_locations_perms": [],
+    "export_max_rows": 1_000_000,
+}
+
+
+class CoreConfig(ModuleAppConfig):
+    name = MODULE_NAME
+    verbose_name = "Core"
+    DEFAULT_CFG = DEFAULT_CFG
+
+    def ready(self):
+        super().ready()
+        from django.conf import settings
+
+        # async_mutations follows the ASYNC_MUTATIONS environment setting unless a DB row overrides it
+        if "async_mutations" not in self.config:
+            type(self).async_mutations = settings.ASYNC_MUTATIONS
+        from core import checks  # noqa: F401  (registers system checks)

@@ -1,0 +1,20 @@
+"""System checks for dangerous or inconsistent settings (stable ids core.W00x / core.E00x)."""
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+
+@register()
+def security_settings(app_configs, **kwargs):
+    messages = []
+    if not settings.DEBUG and settings.SECRET_KEY.startswith("insecure-"):
+        messages.append(Error("SECRET_KEY is the development default while DEBUG is off", id="core.E001"))
+    if not settings.DEBUG and getattr(settings, "GRAPHQL_INTROSPECTION", False):
+        messages.append(Warning("GraphQL introspection is enabled in production", id="core.W001"))
+    if getattr(settings, "ASYNC_MUTATIONS", False) and getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+        messages.append(Warning("ASYNC_MUTATIONS is on but no CELERY_BROKER_URL is set: tasks run in-process",
+                                id="core.W002"))
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if not settings.DEBUG and backend.endswith("LocMemCache"):
+        messages.append(Warning("A per-process cache is used in production: rights changes reach other "
+                                "processes only after restart; set CACHE_URL to Redis", id="core.W003"))
+    return messages

@@ -1,0 +1,199 @@
+"""List query → CSV/XLSX file, fetched from ``/api/core/fetch_export?export=<name>``.
+
+A module Query lists ``exportable_fields``; for each list field ``x`` a query ``xExport`` is added with
+the same arguments plus ``fileFormat``, ``fields`` and ``fieldsColumns``. The export reuses the list's
+resolver, so rights and row security are exactly those of the list. Rows are streamed from the
+database (``values_list().iterator()``); large sets are written by a celery task.
+"""
+import base64
+import csv
+import io
+import json
+import pickle
+import uuid
+
+import graphene
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from core.gql.connection import OrderedDjangoFilterConnectionField
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SUPPORTED_FORMATS = ("csv", "xlsx")
+
+
+def neutralise(value):
+    """Spreadsheet formula injection guard: a cell that could be read as a formula gets a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, default=str)
+    text = str(value)
+    if text.startswith(FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def _field_path(field):
+    return field.replace(".", "__")
+
+
+def _split_json_fields(fields):
+    """``json_ext__email`` reaches a JSON key; ``json_ext`` alone expands into one column per key."""
+    plain, json_keys, expand = [], [], []
+    for field in fields:
+        path = _field_path(field)
+        if "json_ext__" in path:
+            base, key = path.split("json_ext__", 1)
+            json_keys.append((field, base + "json_ext", key))
+        elif path == "json_ext" or path.endswith("__json_ext"):
+            expand.append((field, path))
+        else:
+            plain.append((field, path))
+    return plain, json_keys, expand
+
+
+def iter_export_rows(queryset, fields, columns):
+    """Yield the header then each row: plain columns, JSON keys, expanded json_ext keys."""
+    plain, json_keys, expand = _split_json_fields(fields)
+    db_paths = [p for _, p in plain] + sorted({b for _, b, _ in json_keys} | {p for _, p in expand})
+    index = {p: i for i, p in enumerate(db_paths)}
+    expand_keys = {}
+    if expand:  # first pass: collect the JSON keys only
+        for values in queryset.values_list(*[p for _, p in expand]).iterator(chunk_size=2000):
+            for (_, path), value in zip(expand, values):
+                if isinstance(value, dict):
+                    expand_keys.setdefault(path, {}).update(dict.fromkeys(value.keys()))
+    header = [columns.get(f, f) for f, _ in plain] + [columns.get(f, f) for f, _, _ in json_keys]
+    for field, path in expand:
+        header += [columns.get(f"{field}__{k}", columns.get(k, k)) for k in expand_keys.get(path, {})]
+    yield header
+    for values in queryset.values_list(*db_paths).iterator(chunk_size=2000):
+        row = [values[index[p]] for _, p in plain]
+        for _, base, key in json_keys:
+            data = values[index[base]] or {}
+            row.append(data.get(key) if isinstance(data, dict) else None)
+        for _, path in expand:
+            data = values[index[path]] or {}
+            row += [data.get(k) if isinstance(data, dict) else None for k in expand_keys.get(path, {})]
+        yield row
+
+
+def render_export(queryset, fields, columns, file_format):
+    rows = iter_export_rows(queryset, fields, columns)
+    if file_format == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("export")
+        for row in rows:
+            sheet.append([neutralise(v) for v in row])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+def build_export_file(export, queryset):
+    fields = export_fields_of(export)
+    content = render_export(queryset, fields["fields"], fields["columns"], export.file_format)
+    export.content.save(export.name, ContentFile(content), save=True)
+    return export
+
+
+def export_fields_of(export):
+    return json.loads(export.sql_query or "{}").get("spec", {"fields": [], "columns": {}})
+
+
+def create_export(user, queryset, fields, columns, file_format, model_name):
+    from core.models import ExportableQueryModel
+    from core.tasks import build_export
+
+    file_format = (file_format or "csv").lower()
+    if file_format not in SUPPORTED_FORMATS:
+        raise ValueError(f"Unsupported export format {file_format}; use csv or xlsx")
+    if not fields:
+        raise ValueError("Choose at least one field to export")
+    fields = [f for f in fields if f]
+    _validate_fields(queryset.model, fields)
+    name = f"{uuid.uuid4()}.{file_format}"
+    export = ExportableQueryModel.objects.create(
+        name=name, model=model_name, user=user, file_format=file_format,
+        sql_query=json.dumps({"spec": {"fields": fields, "columns": columns or {}},
+                              "model_label": queryset.model._meta.label,
+                              "query": base64.b64encode(pickle.dumps(queryset.query)).decode("ascii")}),
+    )
+    threshold = getattr(settings, "EXPORT_ASYNC_THRESHOLD", 10000)
+    if queryset.count() > threshold:
+        build_export.delay(str(export.id))
+    else:
+        build_export_file(export, queryset)
+    return export
+
+
+def queryset_of(export):
+    from django.apps import apps
+
+    spec = json.loads(export.sql_query)
+    queryset = apps.get_model(spec["model_label"])._default_manager.all()
+    queryset.query = pickle.loads(base64.b64decode(spec["query"]))  # written by create_export only
+    return queryset
+
+
+def _validate_fields(model, fields):
+    plain, json_keys, expand = _split_json_fields(fields)
+    queryset = model.objects.all()
+    try:
+        paths = [p for _, p in plain] + [b for _, b, _ in json_keys] + [p for _, p in expand]
+        queryset.values_list(*paths).query.get_compiler("default")
+        str(queryset.values_list(*paths).query)
+    except Exception as exc:
+        raise ValueError(f"Unknown export field: {exc}")
+
+
+def _export_resolver(list_name, list_field):
+    def resolve(root, info, file_format="csv", fields=None, fields_columns=None, **kwargs):
+        query_type = info.parent_type.graphene_type
+        resolver = getattr(query_type, f"resolve_{list_name}", None)
+        iterable = resolver(root, info, **kwargs) if resolver else None
+        if iterable is None:
+            iterable = list_field.model._default_manager.all()
+        connection = list_field.type
+        while hasattr(connection, "of_type"):
+            connection = connection.of_type
+        queryset = OrderedDjangoFilterConnectionField.resolve_queryset.__func__(
+            OrderedDjangoFilterConnectionField, connection, iterable, info, dict(kwargs),
+            list_field.filtering_args, list_field.filterset_class,
+        )
+        columns = json.loads(fields_columns) if fields_columns else {}
+        patches = getattr(query_type, "export_patches", {}).get(list_name, [])
+        for patch in patches:
+            queryset = patch(queryset)
+        export = create_export(info.context.user, queryset, fields or [], columns, file_format,
+                               list_field.model.__name__)
+        return export.name
+
+    return resolve
+
+
+class ExportableQueryMixin:
+    exportable_fields: list = []
+    export_patches: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        for name in cls.__dict__.get("exportable_fields", []):
+            list_field = cls.__dict__[name]
+            args = {k: v for k, v in list_field.args.items() if k not in ("first", "last", "before", "after", "offset")}
+            export_name = f"{name}_export"
+            setattr(cls, export_name, graphene.Field(
+                graphene.String,
+                args={**args, "file_format": graphene.String(), "fields": graphene.List(graphene.String),
+                      "fields_columns": graphene.String()},
+            ))
+            setattr(cls, f"resolve_{export_name}", staticmethod(_export_resolver(name, list_field)))
+        super().__init_subclass__(**kwargs)

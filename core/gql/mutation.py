@@ -1,0 +1,307 @@
+"""The openIMIS mutation pipeline: MutationLog first, validation signals, sync or celery execution.
+
+Every mutation answers ``{clientMutationId internalId}`` at once; the outcome (status and an error
+list ``[{message, detail}]``) is read back from ``mutationLogs``. The body runs in a transaction, so a
+failed mutation leaves the database as it was.
+"""
+import datetime
+import decimal
+import enum
+import json
+import logging
+import uuid
+
+import graphene
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull
+from graphql.utilities import coerce_input_value
+
+from core.models import MutationLog
+from core.services import exception_detail
+from core.signals import (
+    signal_mutation,
+    signal_mutation_module_after_mutating,
+    signal_mutation_module_before_mutating,
+    signal_mutation_module_validate,
+)
+
+logger = logging.getLogger(__name__)
+
+MUTATION_REGISTRY: dict[tuple[str, str], type] = {}
+CLIENT_FIELDS = ("client_mutation_id", "client_mutation_label", "client_mutation_details")
+
+
+class ObjectNotExistException(Exception):
+    pass
+
+
+# --- input (de)serialisation: the log stores the GraphQL input exactly as a client would send it ---
+def _unwrap(gql_type):
+    while isinstance(gql_type, GraphQLNonNull):
+        gql_type = gql_type.of_type
+    return gql_type
+
+
+def to_external(value, gql_type):
+    """Python input value → JSON value in GraphQL (camelCase) form, the inverse of coercion."""
+    gql_type = _unwrap(gql_type)
+    if value is None:
+        return None
+    if isinstance(gql_type, GraphQLList):
+        items = value if isinstance(value, (list, tuple, set)) else [value]
+        return [to_external(v, gql_type.of_type) for v in items]
+    if isinstance(gql_type, GraphQLInputObjectType):
+        out = {}
+        for name, field in gql_type.fields.items():
+            py_name = field.out_name or name
+            if py_name in value:
+                out[name] = to_external(value[py_name], field.type)
+        return out
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if gql_type.name == "JSONString" and not isinstance(value, str):
+        return json.dumps(value, default=str)
+    if gql_type.name in ("GenericScalar", "JSON"):
+        return json.loads(json.dumps(value, default=str))
+    return value
+
+
+def error_list(errors):
+    """Normalise whatever a mutation returned into ``[{"message", "detail"}]``."""
+    if errors is None:
+        return None
+    if isinstance(errors, dict):
+        if errors.get("success") is True:
+            return None
+        errors = [errors]
+    if not isinstance(errors, (list, tuple)):
+        errors = [errors]
+    normalised = []
+    for item in errors:
+        if isinstance(item, dict):
+            entry = {"message": str(item.get("message") or item.get("title") or "Error")}
+            detail = item.get("detail", item.get("list", ""))
+            entry["detail"] = detail if isinstance(detail, (str, list, dict)) else str(detail)
+            if "code" in item:
+                entry["code"] = item["code"]
+            normalised.append(entry)
+        else:
+            normalised.append({"message": str(item), "detail": ""})
+    return normalised or None
+
+
+class OpenIMISMutation(graphene.relay.ClientIDMutation):
+    """Base of every mutation. Subclasses set ``_mutation_module`` and implement ``async_mutate``."""
+
+    _mutation_module = None
+    _mutation_class = None
+
+    internal_id = graphene.String()
+
+    class Meta:
+        abstract = True
+
+    class Input:
+        client_mutation_label = graphene.String()
+        client_mutation_details = graphene.List(graphene.String)
+        mutation_extensions = graphene.JSONString()
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, **options):
+        super().__init_subclass_with_meta__(**options)
+        if cls._mutation_module and not options.get("abstract"):
+            MUTATION_REGISTRY[(cls._mutation_module, cls.__name__)] = cls
+
+    @classmethod
+    def mutation_class_name(cls):
+        return cls._mutation_class or cls.__name__
+
+    @classmethod
+    def async_mutate(cls, user, **data):
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------------------------
+    @classmethod
+    def mutate_and_get_payload(cls, root, info, **data):
+        user = info.context.user
+        client_mutation_id = data.get("client_mutation_id")
+        label = data.get("client_mutation_label")
+        if label and len(label) > 255:
+            label = label[:255]
+        input_type = _unwrap(info.parent_type.fields[info.field_name].args["input"].type)
+        external = to_external({k: v for k, v in data.items() if k != "mutation_extensions"}, input_type)
+        authenticated = bool(user and user.is_authenticated)
+
+        if authenticated and client_mutation_id:
+            previous = MutationLog.objects.filter(user=user, client_mutation_id=client_mutation_id).first()
+            if previous is not None:  # a replay returns the first outcome, it never runs twice
+                return cls(client_mutation_id=client_mutation_id, internal_id=str(previous.id))
+        try:
+            with transaction.atomic():
+                log = MutationLog.objects.create(
+                    json_content=json.dumps(external),
+                    user=user if authenticated else None,
+                    client_mutation_id=client_mutation_id,
+                    client_mutation_label=label,
+                    client_mutation_details=json.dumps(data.get("client_mutation_details"))
+                    if data.get("client_mutation_details") else None,
+                    json_ext={"input_type": input_type.name, "mutation_field": info.field_name},
+                )
+        except IntegrityError:  # the same id arrived twice at the same moment
+            previous = MutationLog.objects.get(user=user, client_mutation_id=client_mutation_id)
+            return cls(client_mutation_id=client_mutation_id, internal_id=str(previous.id))
+
+        if not authenticated:
+            log.mark_as_failed([{"message": "mutation.authentication_required", "detail": "PermissionDenied"}])
+            return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
+
+        if getattr(user, "language", None):
+            translation.activate(user.language)
+        signal_kwargs = dict(user=user, mutation_module=cls._mutation_module,
+                             mutation_class=cls.mutation_class_name(), mutation_log_id=log.id, data=data)
+        errors = []
+        for _receiver, result in signal_mutation.send(sender=cls, **signal_kwargs):
+            errors += result or []
+        for _receiver, result in signal_mutation_module_validate[cls._mutation_module].send(sender=cls, **signal_kwargs):
+            errors += result or []
+        if errors:
+            log.mark_as_failed(error_list(errors))
+            return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
+        signal_mutation_module_before_mutating[cls._mutation_module].send(sender=cls, **signal_kwargs)
+
+        if _async_enabled():
+            from core.tasks import openimis_mutation_async
+
+            transaction.on_commit(lambda: openimis_mutation_async.delay(
+                str(log.id), cls._mutation_module, cls.__name__))
+        else:
+            run_logged_mutation(cls, log, user)
+        return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
+
+
+def _async_enabled():
+    from core.apps import CoreConfig
+
+    configured = getattr(CoreConfig, "config", {}) or {}
+    return bool(configured.get("async_mutations", settings.ASYNC_MUTATIONS))
+
+
+def _input_type_for(log):
+    from openimis_be.schema import schema
+
+    return schema.graphql_schema.get_type(log.json_ext["input_type"])
+
+
+def run_logged_mutation(cls, log, user):
+    """Coerce the logged input, run the body in a transaction, record the outcome on the log."""
+    input_type = _input_type_for(log)
+    data = dict(coerce_input_value(json.loads(log.json_content), input_type))
+    data.pop("mutation_extensions", None)
+    errors = None
+    try:
+        with transaction.atomic():
+            result = cls.async_mutate(user, **data)
+            errors = error_list(result)
+            if errors:
+                transaction.set_rollback(True)
+    except (PermissionDenied, ValidationError, ObjectNotExistException, ObjectDoesNotExist) as exc:
+        errors = [{"message": f"Failed to process {cls.mutation_class_name()} mutation",
+                   "detail": exception_detail(exc) or exc.__class__.__name__}]
+    except Exception as exc:
+        logger.exception("Mutation %s (log %s) failed", cls.__name__, log.id)
+        errors = [{"message": f"Failed to process {cls.mutation_class_name()} mutation",
+                   "detail": f"The mutation threw a {exc.__class__.__name__}, check logs for details"}]
+    if errors:
+        log.mark_as_failed(errors)
+    else:
+        log.mark_as_successful()
+    signal_mutation_module_after_mutating[cls._mutation_module].send(
+        sender=cls, user=user, mutation_module=cls._mutation_module, mutation_class=cls.mutation_class_name(),
+        mutation_log_id=log.id, data=data, error_messages=errors,
+    )
+    return errors
+
+
+class BaseMutation(OpenIMISMutation):
+    """``async_mutate`` = ``_validate_mutation`` then ``_mutate``; both may raise."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _validate_mutation(cls, user, **data):
+        if not user or not user.is_authenticated:
+            raise PermissionDenied("mutation.authentication_required")
+
+    @classmethod
+    def _mutate(cls, user, **data):
+        raise NotImplementedError
+
+    @classmethod
+    def async_mutate(cls, user, **data):
+        cls._validate_mutation(user, **data)
+        return cls._mutate(user, **data)
+
+
+def strip_client_fields(data):
+    return {k: v for k, v in data.items() if k not in CLIENT_FIELDS}
+
+
+def check_perms(user, perms):
+    if not user or not user.is_authenticated:
+        raise PermissionDenied("mutation.authentication_required")
+    if not user.has_perms(perms):
+        raise PermissionDenied("unauthorized")
+
+
+class BaseHistoryModelCreateMutationMixin:
+    _model = None
+
+    @classmethod
+    def _mutate(cls, user, **data):
+        obj = cls._model(**strip_client_fields(data))
+        obj.save(user=user)
+        return None
+
+
+class BaseHistoryModelUpdateMutationMixin:
+    _model = None
+
+    @classmethod
+    def _mutate(cls, user, **data):
+        data = strip_client_fields(data)
+        obj = cls._model.objects.filter(id=data.get("id")).first()
+        if obj is None:
+            raise ObjectNotExistException(f"{cls._model.__name__} {data.get('id')} does not exist")
+        if hasattr(obj, "date_valid_to") and "date_valid_to" not in data:
+            data["date_valid_to"] = None
+        for key, value in data.items():
+            setattr(obj, key, value)
+        obj.save(user=user)
+        return None
+
+
+class BaseHistoryModelDeleteMutationMixin:
+    _model = None
+
+    @classmethod
+    def _mutate(cls, user, **data):
+        ids = data.get("ids") or data.get("uuids") or [data.get("id") or data.get("uuid")]
+        for obj in cls._model.objects.filter(id__in=[i for i in ids if i]):
+            obj.delete(user=user)
+        return None
+
+
+class DeleteInputType(graphene.InputObjectType):
+    uuids = graphene.List(graphene.UUID)
+
+
+class ReplaceInputType(graphene.InputObjectType):
+    uuid = graphene.UUID(required=True)

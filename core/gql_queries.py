@@ -1,0 +1,287 @@
+"""GraphQL types of core: users, roles, rights, languages, locations, mutation logs, configuration."""
+import json
+
+import graphene
+from graphene_django import DjangoObjectType
+
+from core.gql.connection import ExtendedConnection
+from core.models import (
+    InteractiveUser,
+    Language,
+    Location,
+    ModuleConfiguration,
+    MutationLog,
+    Role,
+    RoleRight,
+    User,
+    UserDistrict,
+)
+
+
+class LanguageGQLType(DjangoObjectType):
+    class Meta:
+        model = Language
+        fields = ("code", "name", "sort_order")
+
+
+class LocationGQLType(DjangoObjectType):
+    uuid = graphene.String()
+
+    class Meta:
+        model = Location
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "uuid", "code", "name", "type", "parent", "validity_from", "validity_to", "json_ext",
+                  "children")
+        filter_fields = {
+            "id": ["exact"],
+            "uuid": ["exact"],
+            "code": ["exact", "iexact", "istartswith", "icontains"],
+            "name": ["exact", "iexact", "istartswith", "icontains"],
+            "type": ["exact"],
+            "parent__uuid": ["exact"],
+            "parent__id": ["exact"],
+        }
+        connection_class = ExtendedConnection
+        convert_choices_to_enum = False
+
+    def resolve_uuid(self, info):
+        return str(self.uuid)
+
+    def resolve_type(self, info):
+        return self.type
+
+
+class InteractiveUserGQLType(DjangoObjectType):
+    uuid = graphene.String()
+    user_districts = graphene.List(LocationGQLType)
+    roles = graphene.List(lambda: RoleGQLType)
+
+    class Meta:
+        model = InteractiveUser
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "uuid", "last_name", "other_names", "email", "phone", "language", "health_facility_id",
+                  "validity_from", "validity_to")
+        connection_class = ExtendedConnection
+
+    def resolve_uuid(self, info):
+        return str(self.uuid)
+
+    def resolve_user_districts(self, info):
+        return [ud.location for ud in self.user_districts.filter(validity_to__isnull=True).select_related("location")]
+
+    def resolve_roles(self, info):
+        return [ur.role for ur in self.user_roles.filter(validity_to__isnull=True).select_related("role")]
+
+
+# Types other openIMIS modules contribute to the user query; here they always resolve to null.
+class PricelistGQLType(graphene.ObjectType):
+    id = graphene.ID()
+    uuid = graphene.String()
+
+
+class HealthFacilityGQLType(graphene.ObjectType):
+    id = graphene.ID()
+    uuid = graphene.String()
+    code = graphene.String()
+    name = graphene.String()
+    level = graphene.String()
+    services_pricelist = graphene.Field(PricelistGQLType)
+    items_pricelist = graphene.Field(PricelistGQLType)
+    contract_start_date = graphene.Date()
+    contract_end_date = graphene.Date()
+    location = graphene.Field(LocationGQLType)
+
+
+class OfficerGQLType(graphene.ObjectType):
+    id = graphene.ID()
+    uuid = graphene.String()
+    code = graphene.String()
+    dob = graphene.Date()
+    address = graphene.String()
+    location = graphene.Field(LocationGQLType)
+
+
+class ClaimAdminGQLType(graphene.ObjectType):
+    id = graphene.ID()
+    uuid = graphene.String()
+    code = graphene.String()
+
+
+class UserGQLType(DjangoObjectType):
+    uuid = graphene.String()
+    rights = graphene.List(graphene.Int)
+    email = graphene.String()
+    last_name = graphene.String()
+    other_names = graphene.String()
+    phone = graphene.String()
+    health_facility = graphene.Field(HealthFacilityGQLType)
+    officer = graphene.Field(OfficerGQLType)
+    claim_admin = graphene.Field(ClaimAdminGQLType)
+    client_mutation_id = graphene.String()
+
+    class Meta:
+        model = User
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "username", "i_user", "is_active", "last_login", "date_joined")
+        filter_fields = {
+            "username": ["exact", "iexact", "istartswith", "icontains"],
+            "i_user__last_name": ["exact", "iexact", "istartswith", "icontains"],
+            "i_user__other_names": ["exact", "iexact", "istartswith", "icontains"],
+            "i_user__email": ["exact", "iexact", "icontains"],
+            "is_active": ["exact"],
+        }
+        connection_class = ExtendedConnection
+
+    def resolve_uuid(self, info):
+        return str(self.id)
+
+    def resolve_rights(self, info):
+        return self.get_rights_for_frontend()
+
+    def resolve_email(self, info):
+        return self.email
+
+    def resolve_last_name(self, info):
+        return self.last_name
+
+    def resolve_other_names(self, info):
+        return self.other_names
+
+    def resolve_phone(self, info):
+        return self.phone
+
+    def resolve_health_facility(self, info):
+        return None
+
+    def resolve_officer(self, info):
+        return None
+
+    def resolve_claim_admin(self, info):
+        return None
+
+    def resolve_client_mutation_id(self, info):
+        link = self.mutations.select_related("mutation").order_by("-mutation__request_date_time").first()
+        return link.mutation.client_mutation_id if link else None
+
+
+class RoleGQLType(DjangoObjectType):
+    uuid = graphene.String()
+    client_mutation_id = graphene.String()
+
+    class Meta:
+        model = Role
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "uuid", "name", "alt_language", "is_system", "is_blocked", "validity_from", "validity_to",
+                  "rights")
+        filter_fields = {
+            "uuid": ["exact"],
+            "name": ["exact", "iexact", "istartswith", "icontains"],
+            "alt_language": ["exact", "iexact", "istartswith", "icontains"],
+            "is_blocked": ["exact"],
+        }
+        connection_class = ExtendedConnection
+
+    def resolve_uuid(self, info):
+        return str(self.uuid)
+
+    def resolve_client_mutation_id(self, info):
+        link = self.mutations.select_related("mutation").order_by("-mutation__request_date_time").first()
+        return link.mutation.client_mutation_id if link else None
+
+
+class RoleRightGQLType(DjangoObjectType):
+    class Meta:
+        model = RoleRight
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "role", "right_id", "validity_from", "validity_to")
+        filter_fields = {"role__uuid": ["exact"], "role__id": ["exact"], "right_id": ["exact"]}
+        connection_class = ExtendedConnection
+
+
+class UserDistrictGQLType(DjangoObjectType):
+    class Meta:
+        model = UserDistrict
+        fields = ("id", "user", "location", "validity_from", "validity_to")
+
+
+class MutationLogGQLType(DjangoObjectType):
+    user = graphene.Field(UserGQLType)
+    status = graphene.Int()
+
+    class Meta:
+        model = MutationLog
+        interfaces = (graphene.relay.Node,)
+        fields = ("id", "json_content", "user", "request_date_time", "client_mutation_id", "client_mutation_label",
+                  "client_mutation_details", "status", "error", "autogenerated_code", "json_ext")
+        filter_fields = {
+            "id": ["exact"],
+            "client_mutation_id": ["exact"],
+            "client_mutation_label": ["exact"],
+            "request_date_time": ["exact", "gte", "lte"],
+            "status": ["exact", "gte"],
+            "user": ["exact"],
+        }
+        connection_class = ExtendedConnection
+        convert_choices_to_enum = False
+
+    def resolve_status(self, info):
+        return self.status
+
+
+class ControlGQLType(graphene.ObjectType):
+    field = graphene.String()
+    usage = graphene.String()
+
+
+class ModuleConfigurationGQLType(DjangoObjectType):
+    controls = graphene.List(ControlGQLType)
+    config = graphene.String()
+
+    class Meta:
+        model = ModuleConfiguration
+        fields = ("id", "module", "layer", "version", "config", "is_exposed", "is_disabled_until")
+
+    def resolve_controls(self, info):
+        try:
+            controls = json.loads(self.config or "{}").get("controls", [])
+        except ValueError:
+            return []
+        return [ControlGQLType(field=c.get("field"), usage=c.get("usage")) for c in controls if isinstance(c, dict)]
+
+
+class PermissionGQLType(graphene.ObjectType):
+    perms_name = graphene.String()
+    perms_value = graphene.Int()
+
+
+class ModulePermissionGQLType(graphene.ObjectType):
+    module_name = graphene.String()
+    permissions = graphene.List(PermissionGQLType)
+
+
+class ModulePermissionsListGQLType(graphene.ObjectType):
+    module_perms_list = graphene.List(ModulePermissionGQLType)
+
+
+class PossibleFilterGQLType(graphene.ObjectType):
+    field = graphene.String()
+    filter = graphene.String()
+    type = graphene.String()
+
+
+class CustomFilterGQLType(graphene.ObjectType):
+    type = graphene.String()
+    code = graphene.String()
+    object_class_name = graphene.String()
+    possible_filters = graphene.List(PossibleFilterGQLType)
+
+
+class PasswordPolicyGQLType(graphene.ObjectType):
+    min_length = graphene.Int()
+    rules = graphene.List(graphene.String)
+
+
+class ValidationMessageGQLType(graphene.ObjectType):
+    is_valid = graphene.Boolean()
+    error_code = graphene.Int()
+    error_message = graphene.String()

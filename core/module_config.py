@@ -1,0 +1,82 @@
+"""Per-module configuration: code defaults in each app's apps.py merged with ModuleConfiguration rows."""
+import logging
+import warnings
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+class ModuleAppConfig(AppConfig):
+    """Base AppConfig of every openIMIS module.
+
+    Subclasses declare ``DEFAULT_CONFIG`` (core names it ``DEFAULT_CFG``). At start-up the defaults are
+    merged with the module's ModuleConfiguration row and every key becomes a class attribute, so code
+    reads ``IndividualConfig.gql_individual_search_perms``. A change needs a restart (or ``load_config``).
+    """
+
+    DEFAULT_CONFIG: dict = {}
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Django picks the app's config among the classes of apps.py; the imported base must not compete.
+        cls.default = True
+
+    @classmethod
+    def default_config(cls):
+        return getattr(cls, "DEFAULT_CFG", None) or cls.DEFAULT_CONFIG
+
+    def ready(self):
+        self.load_config()
+
+    def load_config(self):
+        from core.models import ModuleConfiguration
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # DB access during app init is intended here
+            cfg = ModuleConfiguration.get_or_default(self.name, self.default_config())
+        for key, value in cfg.items():
+            setattr(type(self), key, value)
+        type(self).config = cfg
+        return cfg
+
+
+def openimis_app_configs():
+    for module in settings.OPENIMIS_MODULES:
+        try:
+            config = apps.get_app_config(module.split(".")[-1])
+        except LookupError:
+            continue
+        if isinstance(config, ModuleAppConfig):
+            yield config
+
+
+def _flatten_perms(cfg, prefix=""):
+    for key, value in cfg.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _flatten_perms(value, prefix=f"{name}_")
+        elif name.endswith("_perms") and isinstance(value, (list, tuple)):
+            yield name, value
+
+
+def modules_permissions():
+    """[(module, [(perms_name, int right)])] for every installed module, as modulesPermissions returns."""
+    result = []
+    for config in openimis_app_configs():
+        cfg = getattr(type(config), "config", None) or config.default_config()
+        perms = []
+        for name, values in _flatten_perms(cfg):
+            for value in values:
+                try:
+                    perms.append((name, int(value)))
+                except (TypeError, ValueError):
+                    logger.warning("Right %r of %s.%s is not a number", value, config.name, name)
+        result.append((config.name, perms))
+    return result
+
+
+def all_declared_rights():
+    return {right for _, perms in modules_permissions() for _, right in perms}

@@ -1,0 +1,52 @@
+"""One GraphQL schema stitched from every installed module's ``schema.Query`` / ``schema.Mutation``."""
+import importlib
+import logging
+
+import graphene
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+
+def module_schemas(modules):
+    for module in modules:
+        try:
+            yield module, importlib.import_module(f"{module}.schema")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{module}.schema":
+                raise
+            logger.debug("Module %s has no schema", module)
+
+
+def build_schema(modules=None):
+    modules = list(modules if modules is not None else settings.OPENIMIS_MODULES)
+    queries, mutations = [], []
+    for module, schema_module in module_schemas(modules):
+        if hasattr(schema_module, "Query"):
+            queries.append(schema_module.Query)
+        if hasattr(schema_module, "Mutation"):
+            mutations.append(schema_module.Mutation)
+    _check_unique_fields(queries, "Query")
+    _check_unique_fields(mutations, "Mutation")
+
+    query = type("Query", (*queries, graphene.ObjectType), {"node": graphene.relay.Node.Field()})
+    mutation = type("Mutation", (*mutations, graphene.ObjectType), {}) if mutations else None
+    return graphene.Schema(query=query, mutation=mutation)
+
+
+def _check_unique_fields(classes, kind):
+    seen = {}
+    for cls in classes:
+        for name, value in cls.__dict__.items():
+            if isinstance(value, (graphene.Field, graphene.types.unmountedtype.UnmountedType)):
+                if name in seen and seen[name] is not cls:
+                    raise ImproperlyConfiguredSchema(
+                        f"{kind} field {name} is defined by both {seen[name].__module__} and {cls.__module__}")
+                seen[name] = cls
+
+
+class ImproperlyConfiguredSchema(Exception):
+    pass
+
+
+schema = build_schema()

@@ -1,0 +1,222 @@
+"""Settings read from the environment (django-environ). Every variable is documented in README.md."""
+import importlib.util
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+env_file = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if os.path.exists(env_file):
+    environ.Env.read_env(env_file)
+
+MODE = env.str("MODE", default="PROD").upper()
+DEBUG = env.bool("DEBUG", default=MODE == "DEV")
+
+_secret = env.str("SECRET_KEY", default="")
+if not _secret:
+    if not DEBUG and not env.bool("ALLOW_INSECURE_SECRET", default=False):
+        raise environ.ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (set MODE=DEV or DEBUG=1 for local development)."
+        )
+    _secret = "insecure-dev-only-secret-key-change-me"
+SECRET_KEY = _secret
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+FRONTEND_URL = env.str("FRONTEND_URL", default="http://localhost:3000")
+SITE_ROOT = env.str("SITE_ROOT", default="api").strip("/")
+
+ROW_SECURITY = env.bool("ROW_SECURITY", default=True)
+ASYNC_MUTATIONS = env.bool("ASYNC_MUTATIONS", default=False)
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
+GRAPHIQL = env.bool("GRAPHIQL", default=DEBUG)
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
+
+# The module list: each is a Django app that may contribute a schema, signals and demo data.
+# Modules not present in this checkout are skipped, so the assembly always starts.
+OPENIMIS_MODULES_ALL = [
+    "core",
+    "individual",
+    "workflow",
+    "tasks_management",
+    "social_protection",
+    "payment_cycle",
+    "calcrule_social_protection",
+    "grievance_social_protection",
+    "policy_notification",
+]
+OPENIMIS_MODULES = [
+    m for m in env.list("OPENIMIS_MODULES", default=OPENIMIS_MODULES_ALL)
+    if importlib.util.find_spec(m) is not None
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "graphene_django",
+    "django_filters",
+    "simple_history",
+    "django_celery_beat",
+    *OPENIMIS_MODULES,
+    *env.list("EXTRA_INSTALLED_APPS", default=[]),
+    "openimis_be",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+]
+
+ROOT_URLCONF = "openimis_be.urls"
+WSGI_APPLICATION = "openimis_be.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A busy timeout keeps the eager celery tasks and the dev server from tripping over locks.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+DATABASES["default"].setdefault("TEST", {})
+if env.str("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://openimis")}
+
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "graphql_jwt.backends.JSONWebTokenBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=8)}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = "/media/"
+
+SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- GraphQL -----------------------------------------------------------------------------
+GRAPHENE = {
+    "SCHEMA": "openimis_be.schema.schema",
+    "RELAY_CONNECTION_MAX_LIMIT": 100,
+    "SCHEMA_OUTPUT": "schema.graphql",
+    "MIDDLEWARE": ["graphql_jwt.middleware.JSONWebTokenMiddleware"],
+    "CAMELCASE_ERRORS": False,
+}
+
+GRAPHQL_JWT = {
+    "JWT_VERIFY_EXPIRATION": True,
+    "JWT_EXPIRATION_DELTA": timedelta(seconds=env.int("JWT_EXPIRATION_SECONDS", default=24 * 3600)),
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
+    "JWT_AUTH_HEADER_PREFIX": "Bearer",
+    "JWT_COOKIE_NAME": "JWT",
+    "JWT_REFRESH_TOKEN_COOKIE_NAME": "JWT-refresh-token",
+    "JWT_COOKIE_SECURE": SESSION_COOKIE_SECURE,
+    "JWT_COOKIE_SAMESITE": "Lax",
+    "JWT_PAYLOAD_HANDLER": "core.jwt.jwt_payload",
+    "JWT_DECODE_HANDLER": "core.jwt.jwt_decode",
+    "JWT_ALLOW_ANY_CLASSES": [
+        "core.schema.TokenAuth",
+        "core.schema.VerifyToken",
+        "core.schema.RefreshToken",
+        "core.schema.RevokeToken",
+        "graphql_jwt.mutations.DeleteJSONWebTokenCookie",
+        "graphql_jwt.mutations.DeleteRefreshTokenCookie",
+        "core.gql_mutations.ResetPasswordMutation",
+        "core.gql_mutations.SetPasswordMutation",
+    ],
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.jwt.JWTCookieOrHeaderAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# --- Celery ---------------------------------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+# With no broker configured everything runs in-process, so the embedded default needs no Redis.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Upstream-shaped scheduled jobs; translated into CELERY_BEAT_SCHEDULE below.
+SCHEDULER_JOBS = [
+    {
+        "method": "core.tasks.cleanup_expired_exports",
+        "args": ["cron"],
+        "kwargs": {"id": "core_cleanup_exports", "hour": 3, "minute": 15, "replace_existing": True},
+    },
+]
+from core.scheduling import beat_schedule_from_jobs  # noqa: E402  (pure function, no Django import)
+
+CELERY_BEAT_SCHEDULE = beat_schedule_from_jobs(SCHEDULER_JOBS)
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,32 @@
+import importlib
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from core.views import graphql_view, health
+
+root = settings.SITE_ROOT
+urlpatterns = [
+    path(f"{root}/admin/", admin.site.urls),
+    path("admin/", RedirectView.as_view(url=f"/{root}/admin/", permanent=False)),
+    path(f"{root}/graphql", graphql_view, name="graphql"),
+    path(f"{root}/graphql/", graphql_view),
+    path("health", health),
+    path(f"{root}/health", health),
+]
+
+for module in settings.OPENIMIS_MODULES:
+    try:
+        importlib.import_module(f"{module}.urls")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{module}.urls":
+            raise
+        continue
+    urlpatterns.append(path(f"{root}/{module}/", include(f"{module}.urls")))
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

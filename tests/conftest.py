@@ -1,0 +1,59 @@
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from core.test_helpers import GQL, create_test_interactive_user, create_test_technical_user
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # rights and location caches live in the Django cache; tests must not see each other's
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def admin_user(db):
+    return create_test_interactive_user("Admin")
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user("clerk", rights=[159001])`` → interactive user holding exactly those rights."""
+
+    def factory(username, rights=(), **kwargs):
+        return create_test_interactive_user(username, rights=list(rights), **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def no_rights_user(db):
+    return create_test_interactive_user("NoRights", rights=[])
+
+
+@pytest.fixture
+def superuser(db):
+    return create_test_technical_user("root", super_user=True)
+
+
+@pytest.fixture
+def gql():
+    """``gql(user)`` → GraphQL test client authenticated as ``user`` (None = anonymous)."""
+    return lambda user=None: GQL(user)
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL")
+    if connection.vendor != "postgresql":
+        for item in items:
+            if "postgres_only" in item.keywords:
+                item.add_marker(skip_pg)
+    import os
+
+    if not os.environ.get("CELERY_WORKER_TEST"):
+        skip_worker = pytest.mark.skip(reason="needs a real celery worker (set CELERY_WORKER_TEST=1, see .ci/run)")
+        for item in items:
+            if "celery_worker" in item.keywords:
+                item.add_marker(skip_worker)
