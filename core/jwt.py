@@ -1,5 +1,6 @@
 """JWT handling: tokens signed with SECRET_KEY carry jti/nbf; revoked jtis are refused."""
 import uuid
+from datetime import datetime, timezone as dt_timezone
 
 from django.utils import timezone
 from graphql_jwt import exceptions as jwt_exceptions
@@ -36,7 +37,7 @@ def revoke_token(token):
     jti = payload.get("jti")
     if not jti:
         raise jwt_exceptions.JSONWebTokenError("Token cannot be revoked")
-    expires = timezone.datetime.fromtimestamp(payload.get("exp", 0), tz=timezone.utc)
+    expires = datetime.fromtimestamp(payload.get("exp", 0), tz=dt_timezone.utc)
     RevokedToken.objects.get_or_create(jti=jti, defaults={"expires_at": expires})
     return payload
 

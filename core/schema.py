@@ -93,7 +93,36 @@ class RevokeToken(graphene.Mutation):
         if not token:
             raise JSONWebTokenError("Token is required")
         payload = revoke_token(token)
+        _settle_request_user(info, payload)
         return cls(revoked=int(payload.get("exp", 0)))
+
+
+def _settle_request_user(info, payload):
+    # The JWT middleware authenticates again for sub-fields of the payload; with the token just revoked
+    # that would fail, so the request keeps the identity it had when it asked for the revocation.
+    from graphql_jwt.utils import get_user_by_payload
+
+    user = get_user_by_payload(payload)
+    if user is not None:
+        info.context.user = user
+
+
+class DeleteTokenCookie(graphql_jwt.DeleteJSONWebTokenCookie):
+    """Logout: the cookie is removed and the token it carried is revoked server-side."""
+
+    @classmethod
+    def mutate(cls, root, info, **kwargs):
+        from graphql_jwt.settings import jwt_settings
+
+        from core.jwt import revoke_token
+
+        token = info.context.COOKIES.get(jwt_settings.JWT_COOKIE_NAME)
+        if token:
+            try:
+                _settle_request_user(info, revoke_token(token))
+            except JSONWebTokenError:
+                pass  # an expired or foreign token needs no revocation
+        return super().mutate(root, info, **kwargs)
 
 
 class Query(graphene.ObjectType):
@@ -254,7 +283,7 @@ class Mutation(graphene.ObjectType):
     verify_token = VerifyToken.Field()
     refresh_token = RefreshToken.Field()
     revoke_token = RevokeToken.Field()
-    delete_token_cookie = graphql_jwt.DeleteJSONWebTokenCookie.Field()
+    delete_token_cookie = DeleteTokenCookie.Field()
     delete_refresh_token_cookie = graphql_jwt.DeleteRefreshTokenCookie.Field()
 
     create_role = CreateRoleMutation.Field()

@@ -46,7 +46,10 @@ class _CsrfCheck(CsrfViewMiddleware):
 
 class OpenIMISGraphQLView(GraphQLView):
     def __init__(self, *args, **kwargs):
+        from openimis_be import schema as stitched
+
         kwargs.setdefault("graphiql", getattr(settings, "GRAPHIQL", False))
+        kwargs.setdefault("schema", stitched.schema)  # read per request, so tests can swap it
         super().__init__(*args, **kwargs)
 
     @property

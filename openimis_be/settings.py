@@ -163,7 +163,7 @@ GRAPHQL_JWT = {
         "core.schema.VerifyToken",
         "core.schema.RefreshToken",
         "core.schema.RevokeToken",
-        "graphql_jwt.mutations.DeleteJSONWebTokenCookie",
+        "core.schema.DeleteTokenCookie",
         "graphql_jwt.mutations.DeleteRefreshTokenCookie",
         "core.gql_mutations.ResetPasswordMutation",
         "core.gql_mutations.SetPasswordMutation",

@@ -15,3 +15,11 @@ MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/openimis-test-media")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
 GRAPHQL_INTROSPECTION = True
+
+# Test-only Django apps: every tests/<module>/test_app package with an apps.py is installed for the suite
+# (tiny models used to exercise generic machinery such as maker-checker end to end).
+from pathlib import Path as _Path  # noqa: E402
+
+for _apps_py in sorted((_Path(BASE_DIR) / "tests").glob("*/test_app/apps.py")):  # noqa: F405
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("openimis_be"), f"tests.{_apps_py.parent.parent.name}.test_app")  # noqa: F405
+SILENCED_SYSTEM_CHECKS = ["core.W001", "core.W003"]  # tests run introspection on and a local cache

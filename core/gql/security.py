@@ -1,6 +1,6 @@
 """GraphQL validation rules: query depth, alias count, introspection switch."""
 from django.conf import settings
-from graphql import GraphQLError, ValidationRule
+from graphql import GraphQLError, ValidationRule, specified_rules
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, OperationDefinitionNode
 
 
@@ -64,7 +64,8 @@ class NoIntrospectionRule(ValidationRule):
 
 
 def validation_rules():
-    rules = [QueryDepthLimitRule, AliasLimitRule]
+    # graphql-core replaces (does not extend) the standard rules with the ones passed: keep them.
+    rules = [*specified_rules, QueryDepthLimitRule, AliasLimitRule]
     if not getattr(settings, "GRAPHQL_INTROSPECTION", False):
         rules.append(NoIntrospectionRule)
     return rules
