@@ -1,0 +1,63 @@
+"""Demo data: an approver group (the admin + a second checker) and one pending task to triage and approve."""
+import secrets
+
+from django.db import transaction
+
+from core.models import IMIS_ADMIN_SYSTEM_ID, InteractiveUser, Role, User, UserRole, invalidate_rights_cache
+from tasks_management.models import Task, TaskExecutor, TaskGroup
+from tasks_management.services import TaskGroupService, TaskService
+
+DEMO_GROUP = "demo-approvers"
+CHECKER = "Checker"
+DEMO_SOURCES = [
+    "BenefitPlanService", "BeneficiaryService", "GroupBeneficiaryService", "import_valid_items",
+    "IndividualService", "GroupService", "GroupIndividualService", "CreateGroupAndMoveIndividualService",
+    "PaymentCycleService",
+]
+
+
+def _checker(ctx):
+    user = User.objects.filter(username=CHECKER).first()
+    if user is not None:
+        return user
+    password = secrets.token_urlsafe(12)
+    i_user = InteractiveUser.objects.create(last_name="Checker", other_names="Demo", language_id="en")
+    user = User(username=CHECKER, i_user=i_user)
+    user.set_password(password)
+    user.save()
+    role = Role.objects.get(is_system=IMIS_ADMIN_SYSTEM_ID, validity_to__isnull=True)
+    UserRole.objects.create(user=i_user, role=role)
+    invalidate_rights_cache()
+    ctx.add_credentials(CHECKER, password, "IMIS Administrator, second executor of the demo-approvers task group")
+    return user
+
+
+@transaction.atomic
+def contribute(ctx):
+    admin = ctx.admin
+    checker = _checker(ctx)
+    wanted = [str(admin.id), str(checker.id)]
+    group = TaskGroup.objects.filter(code=DEMO_GROUP, is_deleted=False).first()
+    if group is None:
+        result = TaskGroupService(admin).create({"code": DEMO_GROUP, "completion_policy": "ANY", "user_ids": wanted,
+                                                 "task_sources": DEMO_SOURCES, "task_allowed_sources": DEMO_SOURCES})
+        if not result["success"]:
+            ctx.log(f"task group {DEMO_GROUP} not created: {result['detail']}")
+            return
+        group = TaskGroup.objects.get(id=result["data"]["id"])
+        ctx.log(f"task group {DEMO_GROUP} (policy ANY) with executors {admin.username}, {CHECKER}")
+    else:
+        live = {str(u) for u in TaskExecutor.objects.filter(task_group=group, is_deleted=False)
+                .values_list("user_id", flat=True)}
+        if not set(wanted) <= live:
+            TaskGroupService(admin).update({"id": str(group.id), "user_ids": sorted(live | set(wanted))})
+        ctx.log(f"task group {DEMO_GROUP} already present")
+    if not Task.objects.filter(source="demo", is_deleted=False).exists():
+        # made by the Checker, so the admin (another executor) may approve it: the maker never approves
+        result = TaskService(checker).create({
+            "source": "demo", "business_event": "demo.review", "executor_action_event": "default",
+            "data": {"incoming_data": {"note": "Please review this demo request"}, "current_data": {}},
+            "json_ext": {"description": "Assign me to demo-approvers with updateTask, then resolveTask"},
+        })
+        ctx.log("pending demo task (RECEIVED) created" if result["success"]
+                else f"demo task not created: {result['detail']}")

@@ -1,0 +1,99 @@
+"""Tasks, task groups (sets of executors) and the link of tasks to mutation logs."""
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import HistoryModel, MutationLog, ObjectMutation, UUIDModel
+
+TASK_TRIAGE_SYSTEM_ID = 2097152
+TASK_GROUP_RIGHTS = ("190001", "190002", "190003", "190004")
+
+
+class TaskGroup(HistoryModel):
+    class CompletionPolicy(models.TextChoices):
+        ALL = "ALL", _("All executors")
+        ANY = "ANY", _("Any executor")
+        N = "N", _("N of M executors")
+
+    code = models.CharField(max_length=255)
+    completion_policy = models.CharField(max_length=50, choices=CompletionPolicy.choices)
+    # N-of-M: how many APPROVED votes complete a task (null = majority of live executors).
+    completion_threshold = models.PositiveSmallIntegerField(null=True, blank=True)
+    task_allowed_sources = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "is_deleted"])]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def task_sources(self):
+        return list((self.json_ext or {}).get("task_sources") or [])
+
+
+class TaskExecutor(HistoryModel):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING)
+    task_group = models.ForeignKey(TaskGroup, on_delete=models.DO_NOTHING)
+
+    class Meta:
+        indexes = [models.Index(fields=["task_group", "user", "is_deleted"])]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.task_group_id}"
+
+
+class Task(HistoryModel):
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED", _("Received")
+        ACCEPTED = "ACCEPTED", _("Accepted")
+        COMPLETED = "COMPLETED", _("Completed")
+        FAILED = "FAILED", _("Failed")
+
+    PENDING_STATUSES = (Status.RECEIVED, Status.ACCEPTED)
+    TERMINAL_STATUSES = (Status.COMPLETED, Status.FAILED)
+
+    source = models.CharField(max_length=255, null=True, blank=True)
+    entity_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.DO_NOTHING)
+    entity_id = models.CharField(max_length=255, null=True, blank=True)
+    entity = GenericForeignKey("entity_type", "entity_id")
+    status = models.CharField(max_length=255, choices=Status.choices, default=Status.RECEIVED)
+    executor_action_event = models.CharField(max_length=255, null=True, blank=True)
+    business_event = models.CharField(max_length=255, null=True, blank=True)
+    business_status = models.JSONField(default=dict, blank=True)
+    task_group = models.ForeignKey(TaskGroup, null=True, blank=True, on_delete=models.DO_NOTHING)
+    data = models.JSONField(default=dict, blank=True)
+    business_data_serializer = models.CharField(max_length=255, null=True, blank=True)
+    # Rule-generated tasks (task_rules.md, later issue): identity of the emission; unused for now.
+    emission_key = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["entity_type", "entity_id", "status"]),
+            models.Index(fields=["task_group", "status"]),
+            models.Index(fields=["source"]),
+        ]
+        constraints = [
+            # one pending (RECEIVED/ACCEPTED) task per entity; rule-generated tasks are exempt
+            models.UniqueConstraint(
+                fields=["entity_type", "entity_id"],
+                condition=models.Q(status__in=["RECEIVED", "ACCEPTED"], is_deleted=False,
+                                   emission_key__isnull=True, entity_id__isnull=False),
+                name="tasks_management_one_pending_task_per_entity",
+                violation_error_message=_("Another task is pending for this entity"),
+            )
+        ]
+
+    def __str__(self):
+        return f"Task {self.id} ({self.source}, {self.status})"
+
+    @property
+    def is_terminal(self):
+        return self.status in self.TERMINAL_STATUSES
+
+
+class TaskMutation(UUIDModel, ObjectMutation):
+    task = models.ForeignKey(Task, on_delete=models.DO_NOTHING, related_name="mutations")
+    mutation = models.ForeignKey(MutationLog, on_delete=models.DO_NOTHING, related_name="tasks")

@@ -1,0 +1,594 @@
+"""Public service API of tasks_management (names are a contract used by other modules).
+
+* ``TaskService(user)``: create / update / delete / resolve_task / complete_task, each a registered
+  service signal ``task_service.<method>``.
+* ``TaskGroupService`` / ``TaskExecutorService``: groups of executors.
+* Maker-checker mixins (``CreateCheckerLogicServiceMixin`` …) turning a CRUD request into a task, and
+  ``on_task_complete_service_handler(ServiceClass)`` carrying the change out when the task completes.
+"""
+import copy
+import logging
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from core.models import NO_CHANGES_MESSAGE
+from core.services import (
+    BaseService,
+    check_authentication,
+    model_representation,
+    output_exception,
+    output_result_success,
+)
+from core.signals import register_service_signal
+from tasks_management.apps import TasksManagementConfig
+from tasks_management.models import Task, TaskExecutor, TaskGroup
+from tasks_management.utils import (  # noqa: F401  (public helpers re-exported here)
+    crud_business_data_builder,
+    flat_business_data_builder,
+    merge_business_status,
+    serialize_payload,
+    serialize_value,
+)
+from tasks_management.validation import (
+    TaskExecutorValidation,
+    TaskGroupValidation,
+    TaskValidation,
+    validate_user_ids,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _is_no_changes(exc):
+    return isinstance(exc, ValidationError) and NO_CHANGES_MESSAGE in getattr(exc, "messages", [])
+
+
+def _save_allowing_no_changes(obj, user):
+    try:
+        obj.save(user=user)
+    except ValidationError as exc:
+        if not _is_no_changes(exc):
+            raise
+
+
+def _locked_task(task_id):
+    """The task row, locked until the end of the transaction (SELECT … FOR UPDATE)."""
+    task = Task.objects.select_for_update().filter(id=task_id).first() if task_id else None
+    if task is None or task.is_deleted:
+        raise ValidationError(_("Task %(id)s does not exist") % {"id": task_id})
+    return task
+
+
+# =============================================================================================
+# Tasks
+# =============================================================================================
+class TaskService(BaseService):
+    OBJECT_TYPE = Task
+
+    def __init__(self, user, validation_class=TaskValidation):
+        super().__init__(user, validation_class)
+
+    # --- payload normalisation -------------------------------------------------------------------
+    @staticmethod
+    def _normalise_entity(data):
+        entity = data.pop("entity", None)
+        if entity is not None:
+            data["entity_type"] = ContentType.objects.get_for_model(entity)
+            data["entity_id"] = str(entity.pk)
+        entity_type = data.get("entity_type")
+        if entity_type is not None and not isinstance(entity_type, ContentType):
+            if isinstance(entity_type, type) and issubclass(entity_type, models.Model):
+                data["entity_type"] = ContentType.objects.get_for_model(entity_type)
+            else:
+                data["entity_type"] = ContentType.objects.filter(pk=entity_type).first()
+                if data["entity_type"] is None:
+                    raise ValidationError(_("Unknown entity type %(t)s") % {"t": entity_type})
+        if data.get("entity_type_id") is not None and data.get("entity_type") is None:
+            data["entity_type"] = ContentType.objects.get(pk=data.pop("entity_type_id"))
+        if data.get("entity_id") is not None:
+            data["entity_id"] = str(data["entity_id"])
+        return data
+
+    @staticmethod
+    def _normalise_group(data):
+        if "task_group_id" in data:
+            group_id = data.pop("task_group_id")
+            data["task_group"] = None
+            if group_id:
+                data["task_group"] = TaskGroup.objects.filter(id=group_id).first()
+                if data["task_group"] is None:
+                    raise ValidationError(_("task group does not exist"))
+        group = data.get("task_group")
+        if group is not None and not isinstance(group, TaskGroup):
+            data["task_group"] = TaskGroup.objects.filter(id=group).first()
+            if data["task_group"] is None:
+                raise ValidationError(_("task group does not exist"))
+        return data
+
+    @staticmethod
+    def _normalise_json(data):
+        for key in ("data", "business_status", "json_ext"):
+            if key in data and data[key] is not None:
+                data[key] = serialize_value(data[key])
+        return data
+
+    @staticmethod
+    def route_by_source(source):
+        """First non-deleted group whose ``json_ext.task_sources`` lists ``source`` (oldest group first)."""
+        if not source:
+            return None
+        groups = TaskGroup.objects.filter(is_deleted=False, json_ext__isnull=False).order_by("date_created", "id")
+        for group in groups:
+            if source in group.task_sources:
+                return group
+        return None
+
+    def _adjust_create_payload(self, payload_data):
+        data = self._normalise_json(self._normalise_group(self._normalise_entity(payload_data)))
+        data.pop("id", None)
+        data.setdefault("status", Task.Status.RECEIVED)
+        if not data.get("status"):
+            data["status"] = Task.Status.RECEIVED
+        if data.get("business_status") is None:
+            data["business_status"] = {}
+        if data.get("data") is None:
+            data["data"] = {}
+        routed = self.route_by_source(data.get("source"))
+        if routed is not None:
+            data["task_group"] = routed
+            data["status"] = Task.Status.ACCEPTED
+        elif data.get("task_group") is not None and data["status"] == Task.Status.RECEIVED:
+            data["status"] = Task.Status.ACCEPTED
+        return data
+
+    def _result(self, task):
+        return output_result_success({"task": model_representation(task), "user": {"id": str(self.user.id)}})
+
+    # --- CRUD ------------------------------------------------------------------------------------
+    @register_service_signal("task_service.create")
+    def create(self, obj_data):
+        return super().create(obj_data)
+
+    @register_service_signal("task_service.update")
+    @check_authentication
+    def update(self, obj_data):
+        try:
+            with transaction.atomic():
+                data = self._normalise_json(self._normalise_group(self._normalise_entity(dict(obj_data))))
+                task = _locked_task(data.get("id"))
+                self.validation_class.validate_update(self.user, task=task, **data)
+                for key, value in data.items():
+                    if key not in ("id", "uuid"):
+                        setattr(task, key, value)
+                return self.save_instance(task)
+        except Exception as exc:
+            return output_exception(model_name="Task", method="update", exception=exc)
+
+    @register_service_signal("task_service.delete")
+    def delete(self, obj_data):
+        return super().delete(obj_data)
+
+    # --- voting ----------------------------------------------------------------------------------
+    def _check_resolver(self, task):
+        """Our rule (not upstream): right + live executor of the task's group + not the maker."""
+        user = self.user
+        if not user.has_perms(TasksManagementConfig.gql_task_search_perms):
+            raise PermissionDenied(_("unauthorized"))
+        if task.status != Task.Status.ACCEPTED or task.task_group_id is None:
+            raise ValidationError(_("Task is not assigned to a task group yet (status %(s)s)") % {"s": task.status})
+        is_executor = TaskExecutor.objects.filter(
+            task_group_id=task.task_group_id, task_group__is_deleted=False, user_id=user.id, is_deleted=False,
+        ).exists()
+        if not is_executor:
+            raise PermissionDenied(_("You are not an executor of the task group of this task"))
+        if TasksManagementConfig.maker_cannot_approve and task.user_created_id == user.id:
+            raise PermissionDenied(_("The maker of a request cannot resolve its approval task"))
+
+    def _own_vote(self, business_status):
+        """Only the caller's own vote is accepted: ``{"<caller uuid>": "APPROVED"|"FAILED"|{ACCEPT,REJECT}}``."""
+        if isinstance(business_status, str):
+            import json
+
+            try:
+                business_status = json.loads(business_status)
+            except ValueError:
+                raise ValidationError(_("businessStatus must be a JSON object"))
+        if not isinstance(business_status, dict) or len(business_status) != 1:
+            raise ValidationError(_("businessStatus must hold exactly one vote, keyed by your user id"))
+        (key, value), = business_status.items()
+        if str(key) != str(self.user.id):
+            raise PermissionDenied(_("You can only record your own vote"))
+        tokens = (TasksManagementConfig.task_user_approved, TasksManagementConfig.task_user_failed)
+        if isinstance(value, str):
+            if value not in tokens:
+                raise ValidationError(_("A vote must be one of %(t)s") % {"t": ", ".join(tokens)})
+        elif isinstance(value, dict):
+            if not value or set(value) - {"ACCEPT", "REJECT"} or not all(isinstance(v, list) for v in value.values()):
+                raise ValidationError(_("A partial vote must be {\"ACCEPT\": [...], \"REJECT\": [...]}"))
+            value = {k: serialize_value(v) for k, v in value.items()}
+        else:
+            raise ValidationError(_("A vote must be a string or a partial ACCEPT/REJECT object"))
+        return {str(self.user.id): value}
+
+    @register_service_signal("task_service.resolve_task")
+    @check_authentication
+    def resolve_task(self, obj_data):
+        try:
+            with transaction.atomic():
+                task = _locked_task(obj_data.get("id"))
+                TaskValidation.validate_not_terminal(task)
+                self._check_resolver(task)
+                vote = self._own_vote(obj_data.get("business_status"))
+                task.business_status = merge_business_status(task.business_status, vote)
+                additional = obj_data.get("additional_data")
+                if additional is not None:
+                    json_ext = dict(task.json_ext or {})
+                    resolve_data = dict(json_ext.get("additional_resolve_data") or {})
+                    resolve_data[str(self.user.id)] = serialize_value(additional)
+                    json_ext["additional_resolve_data"] = resolve_data
+                    task.json_ext = json_ext
+                _save_allowing_no_changes(task, self.user)  # the same vote re-sent still succeeds
+                return self._result(task)
+        except Exception as exc:
+            return output_exception(model_name="Task", method="resolve_task", exception=exc)
+
+    @register_service_signal("task_service.complete_task")
+    @check_authentication
+    def complete_task(self, obj_data):
+        try:
+            with transaction.atomic():
+                task = _locked_task(obj_data.get("id"))
+                # our rule: completing a terminal task is refused, so a business effect never runs twice
+                TaskValidation.validate_not_terminal(task)
+                task.status = Task.Status.FAILED if obj_data.get("failed") else Task.Status.COMPLETED
+                task.save(user=self.user)
+                return self._result(task)
+        except Exception as exc:
+            return output_exception(model_name="Task", method="complete_task", exception=exc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generic resolver: completion policies (bound AFTER task_service.resolve_task)
+# ---------------------------------------------------------------------------------------------
+def required_approvals(group, executor_count):
+    """How many APPROVED votes of live executors complete a task of ``group``."""
+    policy = group.completion_policy
+    if policy == TaskGroup.CompletionPolicy.ANY:
+        return 1
+    if policy == TaskGroup.CompletionPolicy.ALL:
+        return executor_count
+    if policy == TaskGroup.CompletionPolicy.N:
+        return group.completion_threshold or executor_count // 2 + 1
+    raise ValidationError(_("Unknown completion policy %(p)s") % {"p": policy})
+
+
+def evaluate_completion_policy(task, user):
+    """Decide on the locked ``task``: ``(failed: bool)`` to complete it, or ``None`` to keep waiting."""
+    approved = TasksManagementConfig.task_user_approved
+    failed = TasksManagementConfig.task_user_failed
+    votes = {k: v for k, v in (task.business_status or {}).items() if isinstance(v, str)}
+    if any(v == failed for v in votes.values()):
+        return True  # FAILED wins and evaluation stops
+    group = task.task_group
+    executors = set()
+    if not group.is_deleted:
+        executors = {str(u) for u in TaskExecutor.objects.filter(task_group=group, is_deleted=False)
+                     .values_list("user_id", flat=True)}
+    if not executors:
+        logger.warning("Task %s: group %s has no live executor", task.id, group.code)
+        return None
+    approvals = sum(1 for key, value in votes.items() if value == approved and key in executors)
+    if approvals >= required_approvals(group, len(executors)):
+        return False
+    return None
+
+
+def on_task_resolve(**kwargs):
+    """Completes the task when its group's policy is satisfied (ALL / ANY / N of M)."""
+    result = kwargs.get("result") or {}
+    if not result.get("success"):
+        return None
+    try:
+        task_data = result["data"]["task"]
+        if task_data.get("status") != Task.Status.ACCEPTED:
+            return None
+        if task_data.get("executor_action_event") != TasksManagementConfig.default_executor_event:
+            return None
+        user = get_user_model().objects.get(id=result["data"]["user"]["id"])
+        with transaction.atomic():
+            task = Task.objects.select_for_update().filter(id=task_data["id"]).first()
+            if task is None or task.status != Task.Status.ACCEPTED:
+                return None  # completed meanwhile by a concurrent vote
+            if task.task_group_id is None:
+                logger.error("Task %s not assigned to TaskGroup", task.id)
+                return ["Task not assigned to TaskGroup"]
+            decision = evaluate_completion_policy(task, user)
+            if decision is None:
+                return None
+            completed = TaskService(user).complete_task({"id": str(task.id), "failed": decision})
+            if not completed.get("success"):
+                return [f"{completed.get('message')}: {completed.get('detail')}"]
+    except Exception as exc:
+        logger.exception("Generic task resolver failed")
+        return [f"Task resolver failed: {exc.__class__.__name__}"]
+    return None
+
+
+# =============================================================================================
+# Task groups and executors
+# =============================================================================================
+class TaskExecutorService(BaseService):
+    OBJECT_TYPE = TaskExecutor
+
+    def __init__(self, user, validation_class=TaskExecutorValidation):
+        super().__init__(user, validation_class)
+
+    @register_service_signal("task_executor_service.create")
+    def create(self, obj_data):
+        return super().create(obj_data)
+
+    @register_service_signal("task_executor_service.update")
+    def update(self, obj_data):
+        return super().update(obj_data)
+
+    @register_service_signal("task_executor_service.delete")
+    def delete(self, obj_data):
+        return super().delete(obj_data)
+
+
+def _unique(values):
+    seen = []
+    for value in values or []:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+class TaskGroupService(BaseService):
+    OBJECT_TYPE = TaskGroup
+
+    def __init__(self, user, validation_class=TaskGroupValidation):
+        super().__init__(user, validation_class)
+
+    def _set_executors(self, group, user_ids):
+        """Make the live executors of ``group`` exactly ``user_ids`` (soft delete + bulk create, with history)."""
+        now = timezone.now()
+        current = {e.user_id: e for e in TaskExecutor.objects.filter(task_group=group, is_deleted=False)}
+        wanted = set(user_ids)
+        removed = [e for uid, e in current.items() if uid not in wanted]
+        for executor in removed:
+            executor.is_deleted = True
+            executor.date_updated = now
+            executor.user_updated = self.user
+            executor.version += 1
+        if removed:
+            bulk_update_with_history(removed, TaskExecutor, ["is_deleted", "date_updated", "user_updated", "version"],
+                                     default_user=self.user)
+        added = [TaskExecutor(id=uuid.uuid4(), user_id=uid, task_group=group, user_created=self.user,
+                              user_updated=self.user, date_created=now, date_updated=now)
+                 for uid in user_ids if uid not in current]
+        if added:
+            bulk_create_with_history(added, TaskExecutor, default_user=self.user)
+        return bool(removed or added)
+
+    @staticmethod
+    def _sources(values):
+        return sorted(set(values or []))
+
+    @register_service_signal("task_group_service.create")
+    @check_authentication
+    def create(self, obj_data):
+        try:
+            with transaction.atomic():
+                user_ids = validate_user_ids(obj_data.get("user_ids"))
+                code = obj_data.get("code")
+                policy = obj_data.get("completion_policy")
+                threshold = obj_data.get("completion_threshold")
+                sources = self._sources(obj_data.get("task_sources"))
+                self.validation_class.validate_code(code)
+                self.validation_class.validate_policy(policy, threshold, len(user_ids))
+                self.validation_class.validate_sources(sources)
+                group = TaskGroup(
+                    code=code, completion_policy=policy, completion_threshold=threshold,
+                    json_ext={**(obj_data.get("json_ext") or {}), "task_sources": sources},
+                    task_allowed_sources={"task_allowed_sources": _unique(obj_data.get("task_allowed_sources"))},
+                )
+                group.save(user=self.user)
+                self._set_executors(group, user_ids)
+                return output_result_success(model_representation(group))
+        except Exception as exc:
+            return output_exception(model_name="TaskGroup", method="create", exception=exc)
+
+    @register_service_signal("task_group_service.update")
+    @check_authentication
+    def update(self, obj_data):
+        try:
+            with transaction.atomic():
+                group = TaskGroup.objects.select_for_update().filter(id=obj_data.get("id")).first()
+                if group is None or group.is_deleted:
+                    raise ValidationError(_("Task group %(id)s does not exist") % {"id": obj_data.get("id")})
+                if "code" in obj_data:
+                    self.validation_class.validate_code(obj_data["code"], exclude_id=group.id)
+                    group.code = obj_data["code"]
+                if obj_data.get("completion_policy"):
+                    group.completion_policy = obj_data["completion_policy"]
+                if "completion_threshold" in obj_data:
+                    group.completion_threshold = obj_data["completion_threshold"]
+                if group.completion_policy != TaskGroup.CompletionPolicy.N:
+                    group.completion_threshold = None
+                if obj_data.get("task_sources") is not None:
+                    sources = self._sources(obj_data["task_sources"])
+                    self.validation_class.validate_sources(sources, exclude_id=group.id)
+                    group.json_ext = {**(group.json_ext or {}), "task_sources": sources}
+                if obj_data.get("task_allowed_sources") is not None:
+                    group.task_allowed_sources = {"task_allowed_sources": _unique(obj_data["task_allowed_sources"])}
+                if obj_data.get("user_ids") is not None:
+                    user_ids = validate_user_ids(obj_data["user_ids"])
+                    executors_changed = self._set_executors(group, user_ids)
+                else:
+                    executors_changed = False
+                executor_count = TaskExecutor.objects.filter(task_group=group, is_deleted=False).count()
+                self.validation_class.validate_policy(group.completion_policy, group.completion_threshold,
+                                                      executor_count)
+                try:
+                    group.save(user=self.user)
+                except ValidationError as exc:
+                    if not (_is_no_changes(exc) and executors_changed):
+                        raise
+                return output_result_success(model_representation(group))
+        except Exception as exc:
+            return output_exception(model_name="TaskGroup", method="update", exception=exc)
+
+    @register_service_signal("task_group_service.delete")
+    @check_authentication
+    def delete(self, obj_data):
+        try:
+            with transaction.atomic():
+                group = TaskGroup.objects.select_for_update().filter(id=obj_data.get("id")).first()
+                if group is None or group.is_deleted:
+                    raise ValidationError(_("Task group %(id)s does not exist") % {"id": obj_data.get("id")})
+                self._set_executors(group, [])
+                group.delete(user=self.user)
+                return {"success": True, "message": "Ok", "detail": ""}
+        except Exception as exc:
+            return output_exception(model_name="TaskGroup", method="delete", exception=exc)
+
+
+# =============================================================================================
+# Maker-checker (CRUD approval) mixins
+# =============================================================================================
+class _CheckerLogicBase:
+    """Shared by the mixins; combine with a core ``BaseService`` subclass (OBJECT_TYPE, validation_class)."""
+
+    CHECKER_OPERATIONS = ()
+
+    def _business_data_serializer(self, data):
+        """Readable view of the task data for the ``businessData`` field; services override it."""
+        return data
+
+    def _checker_source(self):
+        return self.__class__.__name__
+
+    def _checker_serializer_path(self):
+        return f"{self.__class__.__module__}.{self.__class__.__name__}._business_data_serializer"
+
+    def _get_entity(self, obj_data):
+        obj_id = (obj_data or {}).get("id")
+        entity = self.OBJECT_TYPE.objects.filter(id=obj_id).first() if obj_id else None
+        if entity is None or getattr(entity, "is_deleted", False):
+            raise ValidationError(_("%(model)s %(id)s does not exist") % {"model": self.OBJECT_TYPE.__name__,
+                                                                         "id": obj_id})
+        return entity
+
+    @staticmethod
+    def _current_data(entity, incoming):
+        current = {}
+        for key in incoming:
+            if key in ("id", "uuid"):
+                continue
+            value = getattr(entity, key, None)
+            if isinstance(value, models.Model):
+                value = value.pk
+            current[key] = serialize_value(value)
+        return current
+
+    def _create_checker_task(self, obj_data, operation):
+        method = f"create_{operation}_task"
+        if self.user is None or not getattr(self.user, "is_authenticated", False):
+            return {"success": False, "message": "Authentication required", "detail": "PermissionDenied"}
+        try:
+            with transaction.atomic():
+                obj_data = dict(obj_data or {})
+                getattr(self.validation_class, f"validate_{operation}")(self.user, **obj_data)
+                incoming = serialize_payload(obj_data)
+                task_data = {
+                    "source": self._checker_source(),
+                    "business_event": f"{self.__class__.__name__}.{operation}",
+                    "executor_action_event": TasksManagementConfig.default_executor_event,
+                    "business_data_serializer": self._checker_serializer_path(),
+                    "data": {"incoming_data": incoming, "current_data": {}},
+                }
+                if operation in ("update", "delete"):
+                    entity = self._get_entity(obj_data)
+                    task_data["entity"] = entity
+                    if operation == "update":
+                        task_data["data"]["current_data"] = self._current_data(entity, incoming)
+                result = TaskService(self.user).create(task_data)
+                if not result.get("success"):
+                    transaction.set_rollback(True)
+                return result
+        except Exception as exc:
+            return output_exception(model_name=self.OBJECT_TYPE.__name__, method=method, exception=exc)
+
+
+class CreateCheckerLogicServiceMixin(_CheckerLogicBase):
+    def create_create_task(self, obj_data):
+        return self._create_checker_task(obj_data, "create")
+
+
+class UpdateCheckerLogicServiceMixin(_CheckerLogicBase):
+    def create_update_task(self, obj_data):
+        return self._create_checker_task(obj_data, "update")
+
+
+class DeleteCheckerLogicServiceMixin(_CheckerLogicBase):
+    def create_delete_task(self, obj_data):
+        return self._create_checker_task(obj_data, "delete")
+
+
+class CheckerLogicServiceMixin(CreateCheckerLogicServiceMixin, UpdateCheckerLogicServiceMixin,
+                               DeleteCheckerLogicServiceMixin):
+    pass
+
+
+def supported_checker_operations(service_class):
+    operations = set()
+    if issubclass(service_class, CreateCheckerLogicServiceMixin):
+        operations.add("create")
+    if issubclass(service_class, UpdateCheckerLogicServiceMixin):
+        operations.add("update")
+    if issubclass(service_class, DeleteCheckerLogicServiceMixin):
+        operations.add("delete")
+    return operations
+
+
+def on_task_complete_service_handler(service_class):
+    """A ``task_service.complete_task`` listener running the approved change as the completing checker."""
+    prefix = f"{service_class.__name__}."
+    operations = supported_checker_operations(service_class)
+
+    def handler(**kwargs):
+        result = kwargs.get("result") or {}
+        if not result.get("success"):
+            return None
+        try:
+            task = result["data"]["task"]
+            if task.get("status") != Task.Status.COMPLETED:
+                return None  # FAILED: the requested change is discarded
+            event = task.get("business_event") or ""
+            if not event.startswith(prefix):
+                return None
+            operation = event[len(prefix):]
+            if operation not in operations:
+                return None
+            checker = get_user_model().objects.get(id=result["data"]["user"]["id"])
+            incoming = copy.deepcopy((task.get("data") or {}).get("incoming_data") or {})
+            outcome = getattr(service_class(checker), operation)(incoming)
+            if isinstance(outcome, dict) and not outcome.get("success", True):
+                logger.error("Approved %s of task %s failed: %s %s", event, task.get("id"),
+                             outcome.get("message"), outcome.get("detail"))
+                return [f"{outcome.get('message')}: {outcome.get('detail')}"]
+        except Exception as exc:
+            logger.exception("Completion handler of %s failed", service_class.__name__)
+            return [f"{service_class.__name__} completion handler failed: {exc.__class__.__name__}"]
+        return None
+
+    handler.__name__ = f"on_{service_class.__name__}_task_complete"
+    return handler

@@ -1,0 +1,77 @@
+import pytest
+
+from core.signals import ServiceSignalBindType, bind_service_signal, unbind_service_signal
+from tasks_management.apps import TasksManagementConfig
+from tasks_management.models import Task, TaskGroup
+from tasks_management.services import TaskGroupService, TaskService, on_task_complete_service_handler
+
+TASK_SEE = 191001
+
+
+@pytest.fixture
+def maker(make_user):
+    return make_user("maker", rights=[TASK_SEE])
+
+
+@pytest.fixture
+def checkers(make_user):
+    return [make_user(f"checker{i}", rights=[TASK_SEE]) for i in range(1, 4)]
+
+
+@pytest.fixture
+def make_group(admin_user):
+    def factory(policy="ANY", executors=(), code=None, threshold=None, sources=()):
+        result = TaskGroupService(admin_user).create({
+            "code": code or f"group-{policy}-{TaskGroup.objects.count()}",
+            "completion_policy": policy,
+            "completion_threshold": threshold,
+            "user_ids": [str(u.id) for u in executors],
+            "task_sources": list(sources),
+        })
+        assert result["success"], result
+        return TaskGroup.objects.get(id=result["data"]["id"])
+
+    return factory
+
+
+@pytest.fixture
+def make_task(maker):
+    def factory(group=None, user=None, **fields):
+        data = {"source": "test", "executor_action_event": TasksManagementConfig.default_executor_event,
+                "business_event": "test.event", **fields}
+        if group is not None:
+            data["task_group"] = group
+        result = TaskService(user or maker).create(data)
+        assert result["success"], result
+        return Task.objects.get(id=result["data"]["id"])
+
+    return factory
+
+
+def vote(user, task, value="APPROVED", **extra):
+    return TaskService(user).resolve_task({"id": str(task.id), "business_status": {str(user.id): value}, **extra})
+
+
+@pytest.fixture
+def widget_service():
+    """Binds the maker-checker completion handler of the test service (as other modules do at start-up)."""
+    from tests.tasks_management.test_app.services import WidgetService
+
+    handler = on_task_complete_service_handler(WidgetService)
+    bind_service_signal("task_service.complete_task", handler, ServiceSignalBindType.AFTER)
+    yield WidgetService
+    unbind_service_signal("task_service.complete_task", handler)
+
+
+@pytest.fixture
+def config_override():
+    saved = {}
+
+    def setter(**values):
+        for key, value in values.items():
+            saved.setdefault(key, getattr(TasksManagementConfig, key))
+            setattr(TasksManagementConfig, key, value)
+
+    yield setter
+    for key, value in saved.items():
+        setattr(TasksManagementConfig, key, value)
