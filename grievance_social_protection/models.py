@@ -1,0 +1,92 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import HistoryBusinessModel, HistoryModel, MutationLog, ObjectMutation, UUIDModel
+
+
+class TicketStatus(models.TextChoices):
+    RECEIVED = "RECEIVED", _("Received")
+    OPEN = "OPEN", _("Open")
+    IN_PROGRESS = "IN_PROGRESS", _("In progress")
+    RESOLVED = "RESOLVED", _("Resolved")
+    CLOSED = "CLOSED", _("Closed")
+
+
+class Ticket(HistoryBusinessModel):
+    """A grievance. Reporter is a generic link to an Individual, a Beneficiary or a User."""
+
+    TicketStatus = TicketStatus
+
+    key = models.TextField(null=True, blank=True)
+    title = models.CharField(max_length=255, null=True, blank=True)
+    description = models.TextField(null=True, blank=True)
+    code = models.CharField(max_length=16, null=True, blank=True, unique=True)
+    reporter_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                      related_name="+")
+    reporter_id = models.CharField(max_length=255, null=True, blank=True, db_index=True)
+    reporter = GenericForeignKey("reporter_type", "reporter_id")
+    attending_staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                        related_name="attended_tickets")
+    date_of_incident = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=TicketStatus.choices, default=TicketStatus.RECEIVED)
+    priority = models.CharField(max_length=20, null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    category = models.CharField(max_length=255, null=True, blank=True)
+    flags = models.CharField(max_length=255, null=True, blank=True)
+    channel = models.CharField(max_length=255, null=True, blank=True)
+    resolution = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "is_deleted"])]
+
+    def __str__(self):
+        return self.title or self.code or str(self.id)
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        from grievance_social_protection.apps import TicketConfig
+
+        queryset = queryset if queryset is not None else cls.objects.all()
+        if user is None or not user.is_authenticated or not user.has_perms(TicketConfig.gql_query_tickets_perms):
+            return queryset.none()
+        return queryset
+
+
+class Comment(HistoryModel):
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="comments")
+    commenter_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.DO_NOTHING,
+                                       related_name="+")
+    commenter_id = models.CharField(max_length=255, null=True, blank=True)
+    commenter = GenericForeignKey("commenter_type", "commenter_id")
+    comment = models.TextField()
+    is_resolution = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            # at most one resolution comment per ticket (spec §3.3, enforced by the services too)
+            models.UniqueConstraint(fields=["ticket"], condition=models.Q(is_resolution=True, is_deleted=False),
+                                    name="grievance_comment_one_resolution_per_ticket"),
+        ]
+
+    def __str__(self):
+        return (self.comment or "")[:50]
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        """127004 sees every comment; attending staff see the comments of the tickets they attend."""
+        from grievance_social_protection.apps import TicketConfig
+
+        queryset = queryset if queryset is not None else cls.objects.all()
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        if user.has_perms(TicketConfig.gql_query_comments_perms):
+            return queryset
+        return queryset.filter(ticket__attending_staff=user)
+
+
+class TicketMutation(UUIDModel, ObjectMutation):
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="mutations")
+    mutation = models.ForeignKey(MutationLog, on_delete=models.CASCADE, related_name="tickets")

@@ -1,0 +1,300 @@
+"""Ticket and comment services: every write, validation and service signal of the grievance module."""
+import logging
+import re
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from core.services import (
+    build_delete_instance_payload,
+    check_authentication,
+    model_representation,
+    output_exception,
+    output_result_success,
+)
+from core.signals import register_service_signal
+from grievance_social_protection.apps import RESOLUTION_RE, TicketConfig
+from grievance_social_protection.links import link_type_name
+from grievance_social_protection.models import Comment, Ticket, TicketStatus
+from grievance_social_protection.validations import (
+    C,
+    T,
+    CommentValidation,
+    TicketValidation,
+    validate_resolution,
+)
+
+logger = logging.getLogger(__name__)
+
+CODE_PREFIX = "GRS"
+CODE_DIGITS = 8
+CODE_RE = re.compile(rf"^{CODE_PREFIX}[0-9]{{{CODE_DIGITS}}}$")
+# transaction-scoped PostgreSQL advisory lock serialising ticket code generation ("GRS" + right 127000)
+CODE_LOCK_KEY = 0x475253_127000
+
+BUSINESS_ERRORS = (ValidationError, PermissionDenied, IntegrityError)
+TICKET_FIELDS = {
+    "key", "title", "description", "code", "reporter_type", "reporter_id", "attending_staff_id", "date_of_incident",
+    "status", "priority", "due_date", "category", "flags", "channel", "resolution", "json_ext",
+}
+
+
+def _failure(model_name, method, exc, integrity_key):
+    """Business failure envelope; database constraint texts are never shown to clients."""
+    if isinstance(exc, IntegrityError):
+        logger.info("%s.%s hit a constraint: %s", model_name, method, exc)
+        exc = ValidationError(integrity_key)
+    return output_exception(model_name, method, exc)
+
+
+def _status_value(value):
+    return getattr(value, "value", value)
+
+
+# --- codes ---------------------------------------------------------------------------------------
+def lock_code_generation():
+    """Serialise code generation until the surrounding transaction ends (no-op on SQLite: single writer
+    plus the retry on IntegrityError in ``TicketService``)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CODE_LOCK_KEY])
+
+
+def next_ticket_code():
+    """``GRS`` + 8 digits, one above the greatest generated code (deleted tickets included)."""
+    last = (Ticket.objects.filter(code__startswith=CODE_PREFIX, code__regex=rf"^{CODE_PREFIX}[0-9]{{{CODE_DIGITS}}}$")
+            .order_by("-code").values_list("code", flat=True).first())
+    number = int(last[len(CODE_PREFIX):]) + 1 if last else 1
+    return f"{CODE_PREFIX}{number:0{CODE_DIGITS}d}"
+
+
+# --- resolution times ----------------------------------------------------------------------------
+def parse_resolution(value):
+    """``"<days>,<hours>"`` → timedelta, or None when empty / malformed."""
+    match = RESOLUTION_RE.match(str(value or ""))
+    if not match:
+        return None
+    return timedelta(days=int(match.group(1)), hours=int(match.group(2)))
+
+
+def resolution_time_for(ticket):
+    """The ticket's resolution, else its category default, else ``resolution_times`` (spec §9.3)."""
+    defaults = TicketConfig.default_resolution or {}
+    for candidate in (ticket.resolution, defaults.get(ticket.category), TicketConfig.resolution_times):
+        delta = parse_resolution(candidate)
+        if delta is not None:
+            return delta
+    return None
+
+
+def compute_due_date(ticket):
+    delta = resolution_time_for(ticket)
+    if delta is None:
+        return None
+    return timezone.localtime((ticket.date_created or timezone.now()) + delta).date()
+
+
+# --- tickets -------------------------------------------------------------------------------------
+class TicketService:
+    """create / update / delete / reopen_ticket, each returning the core result dict."""
+
+    OBJECT_TYPE = Ticket
+
+    def __init__(self, user, validation_class=TicketValidation):
+        self.user = user
+        self.validation_class = validation_class
+
+    def _clean_payload(self, obj_data):
+        data = {k: v for k, v in dict(obj_data).items() if k in TICKET_FIELDS or k == "id"}
+        unknown = set(obj_data) - set(data)
+        if unknown:
+            raise ValidationError(f"{T}.unknown_fields: {', '.join(sorted(unknown))}")
+        if "status" in data:
+            data["status"] = _status_value(data["status"]) or TicketStatus.RECEIVED
+        if data.get("code") == "":
+            data["code"] = None
+        return data
+
+    def _convert_reporter(self, data, ticket=None):
+        """reporter_type name → ContentType, reporter_id normalised; merges with the stored reporter."""
+        if "reporter_type" not in data and "reporter_id" not in data:
+            return data
+        reporter_type = data.get("reporter_type", None)
+        if isinstance(reporter_type, ContentType):
+            reporter_type = link_type_name(reporter_type.id)
+        if ticket is not None:
+            if "reporter_type" not in data:
+                reporter_type = link_type_name(ticket.reporter_type_id)
+            if "reporter_id" not in data:
+                data["reporter_id"] = ticket.reporter_id
+        content_type, reporter_id = self.validation_class.validate_reporter(reporter_type, data.get("reporter_id"))
+        data["reporter_type"], data["reporter_id"] = content_type, reporter_id
+        return data
+
+    def _save_new(self, ticket, generate_code):
+        for attempt in range(2):
+            try:
+                with transaction.atomic():
+                    if generate_code:
+                        lock_code_generation()
+                        ticket.code = next_ticket_code()
+                    ticket.save(user=self.user)
+                return ticket
+            except IntegrityError:
+                # a concurrent create took the same code: retry once with a fresh one
+                if not generate_code or attempt:
+                    raise
+                ticket.id = None
+                ticket._state.adding = True
+        return ticket
+
+    @register_service_signal("ticket_service.create")
+    @check_authentication
+    def create(self, obj_data):
+        validate_resolution(obj_data.get("resolution"))  # raises to the caller, as upstream
+        try:
+            with transaction.atomic():
+                data = self._clean_payload(obj_data)
+                data.pop("id", None)
+                data = self._convert_reporter(data)
+                self.validation_class.validate_create(self.user, **data)
+                ticket = Ticket(**data)
+                if TicketConfig.compute_due_date_from_resolution and not ticket.due_date:
+                    ticket.date_created = timezone.now()
+                    ticket.due_date = compute_due_date(ticket)
+                self._save_new(ticket, generate_code=not ticket.code)
+                return output_result_success(model_representation(ticket))
+        except BUSINESS_ERRORS as exc:
+            return _failure("Ticket", "create", exc, f"{T}.validate_ticket_unique_code")
+
+    def _get_live_ticket(self, ticket_id, lock=True):
+        qs = Ticket.objects.select_for_update() if lock else Ticket.objects
+        ticket = qs.filter(id=ticket_id).first() if ticket_id else None
+        if ticket is None or ticket.is_deleted:
+            raise ValidationError(f"{T}.validate_ticket_exists")
+        return ticket
+
+    @register_service_signal("ticket_service.update")
+    @check_authentication
+    def update(self, obj_data):
+        validate_resolution(obj_data.get("resolution"))  # raises to the caller, as upstream
+        try:
+            with transaction.atomic():
+                data = self._clean_payload(obj_data)
+                ticket = self._get_live_ticket(data.get("id"))
+                data = self._convert_reporter(data, ticket)
+                self.validation_class.validate_update(self.user, **data)
+                if "code" in data and not data["code"]:
+                    data.pop("code")  # codes are never cleared or regenerated on update
+                for key, value in data.items():
+                    if key != "id":
+                        setattr(ticket, key, value)
+                ticket.save(user=self.user)
+                return output_result_success(model_representation(ticket))
+        except BUSINESS_ERRORS as exc:
+            return _failure("Ticket", "update", exc, f"{T}.validate_ticket_unique_code")
+
+    @register_service_signal("ticket_service.delete")
+    @check_authentication
+    def delete(self, obj_data):
+        try:
+            with transaction.atomic():
+                ticket = self._get_live_ticket(obj_data.get("id"))
+                ticket.delete(user=self.user)
+                return build_delete_instance_payload()
+        except BUSINESS_ERRORS as exc:
+            return _failure("Ticket", "delete", exc, f"{T}.validate_ticket_exists")
+
+    @register_service_signal("ticket_service.reopen_ticket")
+    @check_authentication
+    def reopen_ticket(self, obj_data):
+        try:
+            with transaction.atomic():
+                ticket = self._get_live_ticket(obj_data.get("id"))
+                if ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED):
+                    raise ValidationError(f"{T}.reopen_ticket.ticket_not_closed")
+                for comment in ticket.comments.select_for_update().filter(is_resolution=True, is_deleted=False):
+                    comment.is_resolution = False
+                    comment.save(user=self.user)
+                ticket.status = TicketStatus.OPEN
+                ticket.json_ext = {**(ticket.json_ext or {}), "reopened_at": timezone.now().isoformat()}
+                ticket.save(user=self.user)
+                return {"success": True, "message": "Ok", "detail": "reopen_ticket"}
+        except BUSINESS_ERRORS as exc:
+            return _failure("Ticket", "reopen_ticket", exc, f"{T}.reopen_ticket.failed")
+
+
+# --- comments ------------------------------------------------------------------------------------
+class CommentService:
+    OBJECT_TYPE = Comment
+
+    def __init__(self, user, validation_class=CommentValidation):
+        self.user = user
+        self.validation_class = validation_class
+
+    @staticmethod
+    def may_comment(user, ticket):
+        """127005, or the attending staff of that ticket (spec §8.2, our rule)."""
+        if user.has_perms(TicketConfig.gql_mutation_create_comment_perms):
+            return True
+        return ticket is not None and ticket.attending_staff_id is not None and ticket.attending_staff_id == user.id
+
+    @register_service_signal("comment_service.create")
+    @check_authentication
+    def create(self, obj_data):
+        try:
+            with transaction.atomic():
+                ticket_id = obj_data.get("ticket_id") or getattr(obj_data.get("ticket"), "id", None)
+                ticket = Ticket.objects.select_for_update().filter(id=ticket_id).first() if ticket_id else None
+                if ticket is None or ticket.is_deleted:
+                    raise ValidationError(f"{C}.validate_ticket_exists")
+                if not self.may_comment(self.user, ticket):
+                    raise PermissionDenied("unauthorized")
+                if not str(obj_data.get("comment") or "").strip():
+                    raise ValidationError(f"{C}.validate_comment.empty")
+                commenter_type = obj_data.get("commenter_type")
+                commenter_type = commenter_type.lower() if isinstance(commenter_type, str) else commenter_type
+                commenter_ct, commenter_id = self.validation_class.validate_commenter(
+                    commenter_type, obj_data.get("commenter_id"))
+                if not self.user.has_perms(TicketConfig.gql_mutation_create_comment_perms):
+                    self.validation_class.validate_commenter_associated(ticket, commenter_ct, commenter_id)
+                comment = Comment(ticket=ticket, comment=obj_data["comment"], commenter_type=commenter_ct,
+                                  commenter_id=commenter_id, is_resolution=False)
+                comment.save(user=self.user)
+                ext = dict(ticket.json_ext or {})
+                ext["comment_ids"] = [*ext.get("comment_ids", []), str(comment.id)]
+                ticket.json_ext = ext
+                ticket.save(user=self.user)
+                return output_result_success(model_representation(comment))
+        except BUSINESS_ERRORS as exc:
+            return _failure("Comment", "create", exc, f"{C}.validate_comment.failed")
+
+    @register_service_signal("comment_service.resolve_grievance_by_comment")
+    @check_authentication
+    def resolve_grievance_by_comment(self, obj_data):
+        try:
+            with transaction.atomic():
+                comment = Comment.objects.filter(id=obj_data.get("id"), is_deleted=False).first() \
+                    if obj_data.get("id") else None
+                if comment is None:
+                    raise ValidationError(f"{C}.validate_comment_exists")
+                ticket = Ticket.objects.select_for_update().filter(id=comment.ticket_id).first()
+                if ticket is None or ticket.is_deleted:
+                    raise ValidationError(f"{C}.validate_ticket_exists")
+                if ticket.comments.filter(is_resolution=True, is_deleted=False).exists():
+                    raise ValidationError(f"{C}.resolve_grievance_by_comment.already_resolved")
+                if ticket.status == TicketStatus.CLOSED:
+                    raise ValidationError(f"{C}.resolve_grievance_by_comment.ticket_closed")
+                comment = Comment.objects.select_for_update().get(id=comment.id)
+                comment.is_resolution = True
+                comment.save(user=self.user)
+                ticket.status = TicketStatus.CLOSED
+                ticket.save(user=self.user)
+                return {"success": True, "message": "Ok", "detail": "resolve_grievance_by_comment",
+                        "data": {"ticket_id": str(ticket.id), "comment_id": str(comment.id)}}
+        except BUSINESS_ERRORS as exc:
+            return _failure("Comment", "resolve_grievance_by_comment", exc,
+                            f"{C}.resolve_grievance_by_comment.already_resolved")

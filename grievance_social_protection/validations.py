@@ -1,0 +1,109 @@
+"""Ticket and comment validation. Messages are the upstream translation keys."""
+from django.core.exceptions import ValidationError
+
+from core.validation import BaseModelValidation
+from grievance_social_protection.apps import RESOLUTION_RE, TicketConfig
+from grievance_social_protection.links import resolve_link
+from grievance_social_protection.models import Comment, Ticket, TicketStatus
+
+T = "validations.TicketValidation"
+C = "validations.CommentValidation"
+
+
+def validate_resolution(value):
+    """``"<days>,<hours>"``, days in [0, 99), hours in [0, 24); empty is accepted. Raises ValidationError."""
+    if value in (None, ""):
+        return
+    match = RESOLUTION_RE.match(str(value))
+    if not match:
+        raise ValidationError(f"{T}.validate_resolution.invalid_format")
+    if int(match.group(1)) >= 99:
+        raise ValidationError(f"{T}.validate_resolution.invalid_day_value")
+    if int(match.group(2)) >= 24:
+        raise ValidationError(f"{T}.validate_resolution.invalid_hour_value")
+
+
+def _split_flags(flags):
+    return [f.strip() for f in str(flags).split(",") if f.strip()]
+
+
+class TicketValidation(BaseModelValidation):
+    OBJECT_TYPE = Ticket
+
+    @classmethod
+    def validate_unique_code(cls, code, excluded_id=None):
+        if not code:
+            return
+        qs = Ticket.objects.filter(code=code)
+        if excluded_id:
+            qs = qs.exclude(id=excluded_id)
+        if qs.exists():
+            raise ValidationError(f"{T}.validate_ticket_unique_code")
+
+    @classmethod
+    def validate_choices(cls, data):
+        if data.get("category") not in (None, "") and data["category"] not in (TicketConfig.grievance_types or []):
+            raise ValidationError(f"{T}.validate_category.invalid_value")
+        if data.get("flags") not in (None, ""):
+            allowed = TicketConfig.grievance_flags or []
+            if any(flag not in allowed for flag in _split_flags(data["flags"])):
+                raise ValidationError(f"{T}.validate_flags.invalid_value")
+        if data.get("channel") not in (None, "") and data["channel"] not in (TicketConfig.grievance_channels or []):
+            raise ValidationError(f"{T}.validate_channel.invalid_value")
+        if "status" in data and data["status"] not in TicketStatus.values:
+            raise ValidationError(f"{T}.validate_status.invalid_value")
+
+    @classmethod
+    def validate_reporter(cls, reporter_type, reporter_id):
+        """Both or neither; explicit type mapping; the reporter must exist. Returns (ContentType, id)."""
+        if reporter_type in (None, "") and reporter_id in (None, ""):
+            return None, None
+        if reporter_type in (None, "") or reporter_id in (None, ""):
+            raise ValidationError(f"{T}.validate_reporter.type_and_id_required")
+        return resolve_link(reporter_type, reporter_id, f"{T}.validate_reporter.invalid_type",
+                            f"{T}.validate_reporter.reporter_not_found")
+
+    @classmethod
+    def validate_attending_staff(cls, staff_id):
+        from core.models import User
+
+        if staff_id in (None, ""):
+            return
+        if not User.objects.filter(id=staff_id, is_active=True).exists():
+            raise ValidationError(f"{T}.validate_attending_staff.not_found")
+
+    @classmethod
+    def validate_create(cls, user, **data):
+        cls.validate_choices(data)
+        cls.validate_attending_staff(data.get("attending_staff_id"))
+        cls.validate_unique_code(data.get("code"))
+
+    @classmethod
+    def validate_update(cls, user, **data):
+        cls.validate_choices(data)
+        cls.validate_attending_staff(data.get("attending_staff_id"))
+        cls.validate_unique_code(data.get("code"), excluded_id=data.get("id"))
+
+
+class CommentValidation(BaseModelValidation):
+    OBJECT_TYPE = Comment
+
+    @classmethod
+    def validate_commenter(cls, commenter_type, commenter_id):
+        if commenter_type in (None, "") and commenter_id in (None, ""):
+            return None, None  # anonymous comment
+        if commenter_type in (None, "") or commenter_id in (None, ""):
+            raise ValidationError(f"{C}.validate_commenter.type_and_id_required")
+        return resolve_link(commenter_type, commenter_id, f"{C}.validate_commenter.invalid_type",
+                            f"{C}.validate_commenter_exists")
+
+    @classmethod
+    def validate_commenter_associated(cls, ticket, commenter_ct, commenter_id):
+        """The commenter must be the ticket's attending staff user or its reporter."""
+        if commenter_ct is None:
+            return
+        is_staff = (commenter_ct.app_label == "core" and commenter_ct.model == "user"
+                    and ticket.attending_staff_id is not None and str(ticket.attending_staff_id) == commenter_id)
+        is_reporter = ticket.reporter_type_id == commenter_ct.id and ticket.reporter_id == commenter_id
+        if not (is_staff or is_reporter):
+            raise ValidationError(f"{C}.commenter_not_associated_with_ticket")
