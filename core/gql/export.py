@@ -65,7 +65,11 @@ def iter_export_rows(queryset, fields, columns):
             for (_, path), value in zip(expand, values):
                 if isinstance(value, dict):
                     expand_keys.setdefault(path, {}).update(dict.fromkeys(value.keys()))
-    header = [columns.get(f, f) for f, _ in plain] + [columns.get(f, f) for f, _, _ in json_keys]
+    def title(field):
+        # the frontend keys fieldsColumns either as sent (individual.first_name) or as a path (individual__first_name)
+        return columns.get(field, columns.get(_field_path(field), field))
+
+    header = [title(f) for f, _ in plain] + [title(f) for f, _, _ in json_keys]
     for field, path in expand:
         header += [columns.get(f"{field}__{k}", columns.get(k, k)) for k in expand_keys.get(path, {})]
     yield header

@@ -1,0 +1,64 @@
+"""social_protection: benefit plans, beneficiaries, group beneficiaries, enrolment and exports."""
+from core.module_config import ModuleAppConfig
+
+MODULE_NAME = "social_protection"
+
+DEFAULT_CONFIG = {
+    "gql_benefit_plan_search_perms": ["160001"],
+    "gql_benefit_plan_create_perms": ["160002"],
+    "gql_benefit_plan_update_perms": ["160003"],
+    "gql_benefit_plan_delete_perms": ["160004"],
+    "gql_benefit_plan_close_perms": ["160005"],
+    # DECISIONS.md: beneficiary rights are 170001-170004 (the seed page's 160002/160003 is a typo)
+    "gql_beneficiary_search_perms": ["170001"],
+    "gql_beneficiary_create_perms": ["170002"],
+    "gql_beneficiary_update_perms": ["170003"],
+    "gql_beneficiary_delete_perms": ["170004"],
+    "gql_schema_search_perms": ["171001"],
+    "gql_schema_create_perms": ["171002"],
+    "gql_schema_update_perms": ["171003"],
+    "gql_schema_delete_perms": ["171004"],
+    "gql_check_benefit_plan_update": True,
+    "gql_check_beneficiary_crud": True,
+    "gql_check_group_beneficiary_crud": True,
+    "unique_class_validation": "DeduplicationValidationStrategy",
+    "validation_calculation_uuid": "4362f958-5894-435b-9bda-df6cadf88352",
+    "enable_maker_checker_for_beneficiary_upload": True,
+    "enable_maker_checker_for_beneficiary_update": True,
+    "validation_import_valid_items": "validation.import_valid_items",
+    "validation_upload_valid_items": "validation.upload_valid_items",
+    "validation_download_invalid_items": "validation.download_invalid_items",
+    "benefit_plan_suspend": "benefit_plan.benefit_plan_suspend",
+    "validation_import_valid_items_workflow": "beneficiary-import-valid-items.beneficiary-import-valid-items",
+    "validation_upload_valid_items_workflow": "beneficiary-upload-valid-items.beneficiary-upload-valid-items",
+    "validation_enrollment": "validation-enrollment",
+    "validation_group_enrollment": "validation-group-enrollment",
+    "enable_maker_checker_logic_enrollment": True,
+    "beneficiary_mask_fields": ["json_ext.beneficiary_data_source", "json_ext.educated_level"],
+    "group_beneficiary_mask_fields": ["json_ext.beneficiary_data_source", "json_ext.educated_level"],
+    "social_protection_masking_enabled": True,
+    "enable_python_workflows": True,
+    # rows per INSERT ... SELECT statement of the set-based enrolment (0 = one statement for the whole set)
+    "enrollment_batch_size": 5000,
+}
+
+
+class SocialProtectionConfig(ModuleAppConfig):
+    name = MODULE_NAME
+    verbose_name = "Social protection"
+    DEFAULT_CONFIG = DEFAULT_CONFIG
+
+    def load_config(self):
+        cfg = super().load_config()
+        # seed/upstream naming difference: honour the seed key as an alias of the upstream one
+        # (the key is not among the defaults, so it can only come from a ModuleConfiguration row)
+        if "check_benefit_plan_update" in cfg:
+            type(self).gql_check_benefit_plan_update = bool(cfg["check_benefit_plan_update"])
+        return cfg
+
+    def ready(self):
+        super().ready()
+        from core.custom_filters import CustomFilterRegistryPoint
+        from social_protection.custom_filters import BenefitPlanCustomFilterWizard
+
+        CustomFilterRegistryPoint.register_custom_filters(MODULE_NAME, [BenefitPlanCustomFilterWizard])

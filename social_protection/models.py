@@ -1,0 +1,103 @@
+"""Benefit plans, their (group) beneficiaries and the upload/enrolment records of each plan."""
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import HistoryBusinessModel, HistoryModel, MutationLog, ObjectMutation, UUIDModel
+
+
+class BeneficiaryStatus(models.TextChoices):
+    POTENTIAL = "POTENTIAL", _("POTENTIAL")
+    ACTIVE = "ACTIVE", _("ACTIVE")
+    GRADUATED = "GRADUATED", _("GRADUATED")
+    SUSPENDED = "SUSPENDED", _("SUSPENDED")
+
+
+class BenefitPlan(HistoryBusinessModel):
+    class BenefitPlanType(models.TextChoices):
+        INDIVIDUAL_TYPE = "INDIVIDUAL", _("INDIVIDUAL")
+        GROUP_TYPE = "GROUP", _("GROUP")
+
+    code = models.CharField(max_length=8, null=False)
+    name = models.CharField(max_length=255, null=False)
+    max_beneficiaries = models.SmallIntegerField(null=False, default=0)
+    ceiling_per_beneficiary = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    institution = models.CharField(max_length=255, null=True, blank=True)
+    beneficiary_data_schema = models.JSONField(null=True, blank=True)
+    type = models.CharField(max_length=100, choices=BenefitPlanType.choices,
+                            default=BenefitPlanType.INDIVIDUAL_TYPE, null=False)
+    description = models.CharField(max_length=1024, null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["code", "is_deleted"], name="sp_bp_code_del_idx"),
+            models.Index(fields=["name", "is_deleted"], name="sp_bp_name_del_idx"),
+        ]
+
+    def __str__(self):
+        return f"Benefit Plan {self.code}"
+
+    @property
+    def schema_properties(self):
+        schema = self.beneficiary_data_schema
+        if isinstance(schema, dict) and isinstance(schema.get("properties"), dict):
+            return schema["properties"]
+        return {}
+
+
+class Beneficiary(HistoryBusinessModel):
+    individual = models.ForeignKey("individual.Individual", models.DO_NOTHING, null=False)
+    benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False)
+    status = models.CharField(max_length=100, choices=BeneficiaryStatus.choices, null=False)
+    json_ext = models.JSONField(default=dict, blank=True, null=True, db_column="Json_ext")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["benefit_plan", "is_deleted", "status"], name="sp_ben_plan_del_status_idx"),
+            models.Index(fields=["individual", "is_deleted"], name="sp_ben_individual_del_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.individual.first_name} {self.individual.last_name}"
+
+    def clean(self):
+        super().clean()
+        plan = self.benefit_plan if self.benefit_plan_id else None
+        if plan is not None and plan.type != BenefitPlan.BenefitPlanType.INDIVIDUAL_TYPE:
+            raise ValidationError(_("Beneficiary must be associated with an individual benefit plan."))
+
+
+class GroupBeneficiary(HistoryBusinessModel):
+    group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=False)
+    benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False)
+    status = models.CharField(max_length=100, choices=BeneficiaryStatus.choices, null=False)
+    json_ext = models.JSONField(default=dict, blank=True, null=True, db_column="Json_ext")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["benefit_plan", "is_deleted", "status"], name="sp_gben_plan_del_status_idx"),
+            models.Index(fields=["group", "is_deleted"], name="sp_gben_group_del_idx"),
+        ]
+
+    def __str__(self):
+        return f"Group {self.group.code}"
+
+    def clean(self):
+        super().clean()
+        plan = self.benefit_plan if self.benefit_plan_id else None
+        if plan is not None and plan.type != BenefitPlan.BenefitPlanType.GROUP_TYPE:
+            raise ValidationError(_("Group beneficiary must be associated with a benefit plan type = GROUP."))
+
+
+class BenefitPlanDataUploadRecords(HistoryModel):
+    data_upload = models.ForeignKey("individual.IndividualDataSourceUpload", models.DO_NOTHING, null=False)
+    benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False)
+    workflow = models.CharField(max_length=50, null=False)
+
+    def __str__(self):
+        return f"{self.benefit_plan.code} {self.data_upload.source_name} {self.workflow} {self.date_created}"
+
+
+class BenefitPlanMutation(UUIDModel, ObjectMutation):
+    benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, related_name="mutations")
+    mutation = models.ForeignKey(MutationLog, models.DO_NOTHING, related_name="benefit_plan")

@@ -1,0 +1,189 @@
+"""GraphQL queries of social_protection (mutations in gql_mutations.py)."""
+import json
+
+import graphene
+from django.core.exceptions import PermissionDenied
+
+from core.gql.connection import OrderedDjangoFilterConnectionField
+from core.gql.export import ExportableQueryMixin
+from core.gql_queries import ValidationMessageGQLType
+from social_protection import gql_mutations as mutations
+from social_protection.apps import SocialProtectionConfig
+from social_protection.gql_queries import (
+    BenefitPlanDataUploadQGLType,
+    BenefitPlanGQLType,
+    BenefitPlanHistoryGQLType,
+    BenefitPlanSchemaFieldsGQLType,
+    BeneficiaryGQLType,
+    GroupBeneficiaryGQLType,
+    HistoricalBenefitPlan,
+)
+from social_protection.models import BenefitPlan, BenefitPlanDataUploadRecords, Beneficiary, GroupBeneficiary
+from social_protection.selectors import (
+    annotate_eligibility,
+    apply_custom_filters,
+    filter_plans,
+    head_prefetch,
+    with_payment_plans,
+)
+from social_protection.validation import schema_errors
+
+BfTypeEnum = graphene.Enum("BfTypeEnum", [("INDIVIDUAL", "INDIVIDUAL"), ("GROUP", "GROUP")])
+
+
+def require_list_rights(user, perms):
+    """List queries: anonymous or missing right → GraphQL error ``Unauthorized`` (spec §3.2)."""
+    if not user or not user.is_authenticated or not user.has_perms(perms):
+        raise PermissionDenied("Unauthorized")
+
+
+def require_rights(user, perms):
+    """Validity/schema queries: ``unauthorized``."""
+    if not user or not user.is_authenticated or not user.has_perms(perms):
+        raise PermissionDenied("unauthorized")
+
+
+def _plan_args():
+    return dict(
+        search=graphene.String(), individual_id=graphene.String(), group_id=graphene.String(),
+        beneficiary_status=graphene.String(), sort_alphabetically=graphene.Boolean(),
+        apply_default_validity_filter=graphene.Boolean(), client_mutation_id=graphene.String(),
+    )
+
+
+def _validity(is_valid, message=None):
+    return ValidationMessageGQLType(is_valid=is_valid, error_code=None if is_valid else 1,
+                                    error_message=message)
+
+
+class Query(ExportableQueryMixin, graphene.ObjectType):
+    exportable_fields = ["beneficiary", "group_beneficiary"]
+
+    benefit_plan = OrderedDjangoFilterConnectionField(BenefitPlanGQLType, **_plan_args())
+    benefit_plan_history = OrderedDjangoFilterConnectionField(BenefitPlanHistoryGQLType, **_plan_args())
+    beneficiary = OrderedDjangoFilterConnectionField(
+        BeneficiaryGQLType, custom_filters=graphene.List(of_type=graphene.String), is_eligible=graphene.Boolean(),
+        client_mutation_id=graphene.String())
+    group_beneficiary = OrderedDjangoFilterConnectionField(
+        GroupBeneficiaryGQLType, custom_filters=graphene.List(of_type=graphene.String),
+        is_eligible=graphene.Boolean(), client_mutation_id=graphene.String())
+    beneficiary_data_upload_history = OrderedDjangoFilterConnectionField(BenefitPlanDataUploadQGLType)
+    bf_code_validity = graphene.Field(ValidationMessageGQLType, bf_code=graphene.String(required=True))
+    bf_name_validity = graphene.Field(ValidationMessageGQLType, bf_name=graphene.String(required=True))
+    bf_schema_validity = graphene.Field(ValidationMessageGQLType, bf_schema=graphene.String(required=True))
+    benefit_plan_schema_field = graphene.Field(BenefitPlanSchemaFieldsGQLType, bf_type=graphene.Argument(BfTypeEnum))
+
+    # --- plans ---
+    def resolve_benefit_plan(self, info, client_mutation_id=None, search=None, individual_id=None, group_id=None,
+                             beneficiary_status=None, sort_alphabetically=None, apply_default_validity_filter=None,
+                             **kwargs):
+        require_list_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        queryset = BenefitPlan.objects.all()
+        if client_mutation_id:
+            queryset = queryset.filter(mutations__mutation__client_mutation_id=client_mutation_id,
+                                       mutations__mutation__user=info.context.user)
+        queryset = filter_plans(queryset, search, individual_id, group_id, beneficiary_status,
+                                sort_alphabetically, apply_default_validity_filter)
+        return with_payment_plans(queryset).select_related("user_updated")
+
+    def resolve_benefit_plan_history(self, info, client_mutation_id=None, search=None, individual_id=None,
+                                     group_id=None, beneficiary_status=None, sort_alphabetically=None,
+                                     apply_default_validity_filter=None, **kwargs):
+        require_list_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        queryset = filter_plans(HistoricalBenefitPlan.objects.all(), search, individual_id, group_id,
+                                beneficiary_status, sort_alphabetically, apply_default_validity_filter, history=True)
+        return with_payment_plans(queryset, plan_ref="id").select_related("user_updated")
+
+    # --- beneficiaries ---
+    def resolve_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None, **kwargs):
+        require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
+        queryset = apply_custom_filters(Beneficiary.objects.all(), custom_filters)
+        queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"))
+        if is_eligible is not None:
+            queryset = queryset.filter(is_eligible=is_eligible)
+        return queryset.select_related("individual")
+
+    def resolve_group_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None,
+                                  **kwargs):
+        require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
+        queryset = apply_custom_filters(GroupBeneficiary.objects.all(), custom_filters, group=True)
+        queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"), group=True)
+        if is_eligible is not None:
+            queryset = queryset.filter(is_eligible=is_eligible)
+        return queryset.select_related("group").prefetch_related(head_prefetch())
+
+    def resolve_beneficiary_data_upload_history(self, info, **kwargs):
+        require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
+        return BenefitPlanDataUploadRecords.objects.select_related("data_upload", "data_upload__user_created")
+
+    # --- validity checks ---
+    def resolve_bf_code_validity(self, info, bf_code):
+        require_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        if BenefitPlan.objects.filter(code=bf_code, is_deleted=False).exists():
+            return _validity(False, f"BenefitPlan code {bf_code} already exists")
+        return _validity(True)
+
+    def resolve_bf_name_validity(self, info, bf_name):
+        require_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        if BenefitPlan.objects.filter(name=bf_name, is_deleted=False).exists():
+            return _validity(False, f"BenefitPlan name {bf_name} already exists")
+        return _validity(True)
+
+    def resolve_bf_schema_validity(self, info, bf_schema):
+        require_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        errors = schema_errors(bf_schema)
+        return _validity(not errors, "; ".join(errors) if errors else None)
+
+    def resolve_benefit_plan_schema_field(self, info, bf_type=None):
+        require_rights(info.context.user, SocialProtectionConfig.gql_schema_search_perms)
+        plans = BenefitPlan.objects.filter(is_deleted=False, beneficiary_data_schema__isnull=False)
+        if bf_type is not None:
+            plans = plans.filter(type=getattr(bf_type, "value", bf_type))
+        fields = set()
+        for schema in plans.values_list("beneficiary_data_schema", flat=True):
+            if isinstance(schema, str):
+                try:
+                    schema = json.loads(schema)
+                except ValueError:
+                    continue
+            properties = schema.get("properties") if isinstance(schema, dict) else None
+            if isinstance(properties, dict):
+                fields.update(f"json_ext__{key}" for key in properties)
+        return BenefitPlanSchemaFieldsGQLType(schema_fields=sorted(fields))
+
+
+class Mutation(graphene.ObjectType):
+    create_benefit_plan = mutations.CreateBenefitPlanMutation.Field()
+    update_benefit_plan = mutations.UpdateBenefitPlanMutation.Field()
+    delete_benefit_plan = mutations.DeleteBenefitPlanMutation.Field()
+    close_benefit_plan = mutations.CloseBenefitPlanMutation.Field()
+    create_beneficiary = mutations.CreateBeneficiaryMutation.Field()
+    update_beneficiary = mutations.UpdateBeneficiaryMutation.Field()
+    delete_beneficiary = mutations.DeleteBeneficiaryMutation.Field()
+    create_group_beneficiary = mutations.CreateGroupBeneficiaryMutation.Field()
+    update_group_beneficiary = mutations.UpdateGroupBeneficiaryMutation.Field()
+    delete_group_beneficiary = mutations.DeleteGroupBeneficiaryMutation.Field()
+
+
+def _accept_snake_case_columns(resolver):
+    """The FE keys ``fieldsColumns`` by ``individual__first_name`` while it sends ``individual.first_name``
+    in ``fields``; core's export looks the header up by the field as sent, so give it both spellings."""
+
+    def resolve(root, info, fields_columns=None, **kwargs):
+        if fields_columns:
+            try:
+                columns = json.loads(fields_columns)
+            except ValueError:
+                columns = None
+            if isinstance(columns, dict):
+                for key, value in list(columns.items()):
+                    columns.setdefault(key.replace("__", "."), value)
+                fields_columns = json.dumps(columns)
+        return resolver(root, info, fields_columns=fields_columns, **kwargs)
+
+    return staticmethod(resolve)
+
+
+for _name in Query.exportable_fields:
+    _resolver = getattr(Query, f"resolve_{_name}_export")
+    setattr(Query, f"resolve_{_name}_export", _accept_snake_case_columns(_resolver))
