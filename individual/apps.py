@@ -1,0 +1,80 @@
+import json
+import logging
+
+from core.module_config import ModuleAppConfig
+
+logger = logging.getLogger(__name__)
+
+MODULE_NAME = "individual"
+
+DEFAULT_CONFIG = {
+    "gql_individual_search_perms": ["159001"],
+    "gql_individual_create_perms": ["159002"],
+    "gql_individual_update_perms": ["159003"],
+    "gql_individual_delete_perms": ["159004"],
+    "gql_individual_undo_delete_perms": ["159005"],
+    "gql_group_search_perms": ["180001"],
+    "gql_group_create_perms": ["180002"],
+    "gql_group_update_perms": ["180003"],
+    "gql_group_delete_perms": ["180004"],
+    "check_individual_update": True,
+    "check_individual_delete": True,
+    "check_group_individual_update": True,
+    "check_group_create": True,
+    "individual_schema": "{}",
+    "individual_accept_enrolment": "individual_service.create_accept_enrolment_task",
+    "validation_calculation_uuid": "4362f958-5894-435b-9bda-df6cadf88352",
+    "validation_import_valid_items": "individual_validation.import_valid_items",
+    "validation_upload_valid_items": "individual_validation.upload_valid_items",
+    "validation_import_group_valid_items": "individual_validation.import_group_valid_items",
+    "validation_import_valid_items_workflow": "individual-import-valid-items",
+    "validation_upload_valid_items_workflow": "individual-upload-valid-items.individual-upload-valid-items",
+    "unique_class_validation": "DeduplicationIndividualValidationStrategy",
+    "enable_python_workflows": True,
+    "enable_maker_checker_logic_import": True,
+    "enable_maker_checker_for_individual_upload": True,
+    "enable_maker_checker_for_group_upload": True,
+    "enable_maker_checker_for_individual_update": True,
+    "enable_maker_checker_for_group_update": True,
+    "individual_masking_enabled": True,
+    "individual_mask_fields": ["json_ext.beneficiary_data_source", "json_ext.educated_level"],
+}
+
+
+class IndividualConfig(ModuleAppConfig):
+    name = MODULE_NAME
+    verbose_name = "Individual registry"
+    DEFAULT_CONFIG = DEFAULT_CONFIG
+
+    def ready(self):
+        super().ready()
+        cls = type(self)
+        if cls.enable_python_workflows:
+            if cls.validation_import_valid_items_workflow == DEFAULT_CONFIG["validation_import_valid_items_workflow"]:
+                cls.validation_import_valid_items_workflow = "individual.Python Valid Upload Individuals"
+            if cls.validation_upload_valid_items_workflow == DEFAULT_CONFIG["validation_upload_valid_items_workflow"]:
+                cls.validation_upload_valid_items_workflow = "individual.Python Valid Update Individuals"
+        self._check_schema()
+
+    @classmethod
+    def get_individual_schema(cls):
+        """The configured JSON Schema of Individual.json_ext as a dict ({} when empty or invalid JSON)."""
+        raw = getattr(cls, "individual_schema", "{}") or "{}"
+        if isinstance(raw, dict):
+            return raw
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def _check_schema(self):
+        schema = self.get_individual_schema()
+        if not schema:
+            return
+        try:
+            import jsonschema
+
+            jsonschema.Draft7Validator.check_schema(schema)
+        except Exception as exc:  # startup must not fail on a bad schema; log it
+            logger.error("individual_schema is not a valid Draft-7 JSON Schema: %s", exc)

@@ -1,0 +1,167 @@
+"""Registry of individuals, groups (households), memberships and upload data sources."""
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import HistoryBusinessModel, HistoryModel, Location, MutationLog, ObjectMutation, UUIDModel
+
+
+def _location_q(user, prefix):
+    from core.location import location_manager
+
+    return location_manager.build_user_location_filter_query(user, prefix=prefix)
+
+
+class Individual(HistoryBusinessModel):
+    first_name = models.CharField(max_length=255, null=False)
+    last_name = models.CharField(max_length=255, null=False)
+    dob = models.DateField(null=False)
+    json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
+    location = models.ForeignKey(Location, models.DO_NOTHING, blank=True, null=True, related_name="individuals")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["last_name", "first_name"], name="ind_individual_names_idx"),
+            models.Index(fields=["first_name"], name="ind_individual_first_name_idx"),
+            models.Index(fields=["dob"], name="ind_individual_dob_idx"),
+            models.Index(fields=["is_deleted", "date_created"], name="ind_individual_del_created_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        """Row security (spec §4): own location allowed, or a membership in a group whose location is allowed."""
+        queryset = queryset if queryset is not None else cls.objects.all()
+        own = _location_q(user, "location")
+        if not own:  # unrestricted user: empty Q
+            return queryset
+        via_group = GroupIndividual.objects.filter(_location_q(user, "group__location")).values("individual_id")
+        return queryset.filter(own | Q(id__in=via_group))
+
+
+class Group(HistoryBusinessModel):
+    code = models.CharField(max_length=64, blank=False, null=False)
+    json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
+    location = models.ForeignKey(Location, models.DO_NOTHING, blank=True, null=True, related_name="groups")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["code"], name="ind_group_code_idx"),
+            models.Index(fields=["is_deleted", "date_created"], name="ind_group_del_created_idx"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        queryset = queryset if queryset is not None else cls.objects.all()
+        return queryset.filter(_location_q(user, "location"))
+
+
+class GroupIndividual(HistoryModel):
+    class Role(models.TextChoices):
+        HEAD = "HEAD", _("HEAD")
+        SPOUSE = "SPOUSE", _("SPOUSE")
+        SON = "SON", _("SON")
+        DAUGHTER = "DAUGHTER", _("DAUGHTER")
+        GRANDFATHER = "GRANDFATHER", _("GRANDFATHER")
+        GRANDMOTHER = "GRANDMOTHER", _("GRANDMOTHER")
+        MOTHER = "MOTHER", _("MOTHER")
+        FATHER = "FATHER", _("FATHER")
+
+    class RecipientType(models.TextChoices):
+        PRIMARY = "PRIMARY", _("PRIMARY")
+        SECONDARY = "SECONDARY", _("SECONDARY")
+
+    group = models.ForeignKey(Group, models.DO_NOTHING)
+    individual = models.ForeignKey(Individual, models.DO_NOTHING)
+    role = models.CharField(max_length=255, choices=Role.choices, null=True, blank=True)
+    recipient_type = models.CharField(max_length=255, choices=RecipientType.choices, null=True, blank=True)
+    json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["group", "is_deleted"], name="ind_gi_group_del_idx"),
+            models.Index(fields=["individual", "is_deleted"], name="ind_gi_individual_del_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.individual} in {self.group}"
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        queryset = queryset if queryset is not None else cls.objects.all()
+        return queryset.filter(_location_q(user, "group__location"))
+
+    def save(self, *args, align=True, **kwargs):
+        super().save(*args, **kwargs)
+        if align:
+            from individual.membership import align_group_after_membership_change
+
+            align_group_after_membership_change(self, self._history_user)
+
+    def delete(self, *args, align=True, **kwargs):
+        super().delete(*args, **kwargs)
+        if align:
+            from individual.membership import align_group_after_membership_change
+
+            align_group_after_membership_change(self, self._history_user)
+
+
+class IndividualDataSourceUpload(HistoryModel):
+    class Status(models.TextChoices):
+        PENDING = "PENDING", _("PENDING")
+        TRIGGERED = "TRIGGERED", _("TRIGGERED")
+        IN_PROGRESS = "IN_PROGRESS", _("IN_PROGRESS")
+        SUCCESS = "SUCCESS", _("SUCCESS")
+        PARTIAL_SUCCESS = "PARTIAL_SUCCESS", _("PARTIAL_SUCCESS")
+        WAITING_FOR_VERIFICATION = "WAITING_FOR_VERIFICATION", _("WAITING_FOR_VERIFICATION")
+        FAIL = "FAIL", _("FAIL")
+
+    source_name = models.CharField(max_length=255, null=False)
+    source_type = models.CharField(max_length=255, null=False)
+    status = models.CharField(max_length=255, choices=Status.choices, default=Status.PENDING)
+    error = models.JSONField(default=dict, blank=True)
+
+    def __str__(self):
+        return f"{self.source_name} ({self.status})"
+
+
+class IndividualDataSource(HistoryModel):
+    individual = models.ForeignKey(Individual, models.DO_NOTHING, null=True, blank=True)
+    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True)
+    validations = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["upload", "is_deleted"], name="ind_ids_upload_del_idx")]
+
+
+class IndividualDataUploadRecords(HistoryModel):
+    data_upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=False)
+    workflow = models.CharField(max_length=50)
+
+    def __str__(self):
+        return f"{self.workflow} {self.data_upload_id}"
+
+
+class GroupDataSource(HistoryModel):
+    group = models.ForeignKey(Group, models.DO_NOTHING, null=True, blank=True)
+    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True)
+    validations = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["upload", "is_deleted"], name="ind_gds_upload_del_idx")]
+
+
+# Links between mutation logs and the records they touched (clientMutationId filter on lists).
+class IndividualMutation(UUIDModel, ObjectMutation):
+    individual = models.ForeignKey(Individual, models.DO_NOTHING, related_name="mutations")
+    mutation = models.ForeignKey(MutationLog, models.DO_NOTHING, related_name="individuals")
+
+
+class GroupMutation(UUIDModel, ObjectMutation):
+    group = models.ForeignKey(Group, models.DO_NOTHING, related_name="mutations")
+    mutation = models.ForeignKey(MutationLog, models.DO_NOTHING, related_name="groups")

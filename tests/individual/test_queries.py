@@ -1,0 +1,228 @@
+import pytest
+
+from individual.models import GroupIndividual
+
+from .conftest import ALL_RIGHTS, add_member, make_group, make_individual
+
+pytestmark = pytest.mark.django_db
+
+LIST_QUERIES = {
+    "individual": "individual { totalCount edges { node { id uuid firstName } } }",
+    "individualHistory": "individualHistory { totalCount edges { node { id } } }",
+    "individualDataSource": "individualDataSource { totalCount }",
+    "individualDataSourceUpload": "individualDataSourceUpload { totalCount }",
+    "individualDataUploadHistory": "individualDataUploadHistory { totalCount }",
+    "groupDataSource": "groupDataSource { totalCount }",
+    "group": "group { totalCount edges { node { id code } } }",
+    "groupHistory": "groupHistory { totalCount }",
+    "groupIndividual": 'groupIndividual(group_Id: "5c7e3d3a-8f54-4b8e-9d2a-7c1f0e6b9a21") { totalCount }',
+    "groupIndividualHistory": "groupIndividualHistory { totalCount }",
+    "individualEnrollmentSummary": "individualEnrollmentSummary(customFilters: []) { numberOfSelectedIndividuals }",
+    "groupEnrollmentSummary": "groupEnrollmentSummary(customFilters: []) { numberOfSelectedGroups }",
+    "individualExport": 'individualExport(fields: ["id"])',
+    "groupExport": 'groupExport(fields: ["id"])',
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIST_QUERIES))
+def test_queries_refuse_anonymous_and_users_without_right(name, gql, no_rights_user, make_user):
+    group_right = name.startswith("group") and name != "groupDataSource"
+    other_right = make_user("other-right", rights=[159001] if group_right else [180001])
+    for user in (None, no_rights_user, other_right):
+        content = gql(user).query("{ %s }" % LIST_QUERIES[name])
+        assert content["errors"][0]["message"] == "Unauthorized", (user, content)
+
+
+@pytest.mark.parametrize("name", sorted(LIST_QUERIES))
+def test_queries_succeed_for_admin(name, gql, admin_user, registry):
+    gql(admin_user).data("{ %s }" % LIST_QUERIES[name])
+
+
+def _ids(data, key):
+    return {edge["node"]["uuid"] for edge in data[key]["edges"]}
+
+
+def test_admin_sees_everything(gql, admin_user, registry):
+    data = gql(admin_user).data("{ individual { totalCount edges { node { uuid } } } group { totalCount } }")
+    assert data["individual"]["totalCount"] == 4
+    assert data["group"]["totalCount"] == 3
+
+
+def test_individual_row_security(gql, district_b_user, registry):
+    data = gql(district_b_user).data("{ individual { totalCount edges { node { uuid } } } }")
+    # own district, no location, and a district-A individual in a location-less group
+    assert _ids(data, "individual") == {str(registry[k].id) for k in ("ind_b", "ind_none", "ind_a_in_free_group")}
+
+
+def test_group_row_security(gql, district_b_user, registry):
+    data = gql(district_b_user).data("{ group { totalCount edges { node { uuid code location { code } } } } }")
+    assert _ids(data, "group") == {str(registry["group_b"].id), str(registry["group_none"].id)}
+
+
+@pytest.mark.parametrize("group_key,expected", [("group_b", 1), ("group_none", 1), ("group_a", 0)])
+def test_group_individual_row_security(gql, district_b_user, registry, group_key, expected):
+    group_id = registry[group_key].id
+    data = gql(district_b_user).data('{ groupIndividual(group_Id: "%s") { totalCount } }' % group_id)
+    assert data["groupIndividual"]["totalCount"] == expected
+
+
+def test_group_individual_needs_valid_group_id(gql, admin_user, registry):
+    data = gql(admin_user).data('{ groupIndividual(group_Id: "[object Object]") { totalCount } '
+                                'all: groupIndividual { totalCount } }')
+    assert data["groupIndividual"]["totalCount"] == 0 and data["all"]["totalCount"] == 0
+
+
+def test_history_row_security(gql, district_b_user, registry):
+    query = '{ individualHistory(id: "%s") { totalCount } groupHistory(id: "%s") { totalCount } ' \
+            'groupIndividualHistory(individual_Id: "%s") { totalCount } }'
+    own = gql(district_b_user).data(query % (registry["ind_b"].id, registry["group_b"].id, registry["ind_b"].id))
+    assert own["individualHistory"]["totalCount"] == 1
+    assert own["groupHistory"]["totalCount"] >= 1
+    assert own["groupIndividualHistory"]["totalCount"] >= 1
+    other = gql(district_b_user).data(query % (registry["ind_a"].id, registry["group_a"].id, registry["ind_a"].id))
+    assert other == {"individualHistory": {"totalCount": 0}, "groupHistory": {"totalCount": 0},
+                     "groupIndividualHistory": {"totalCount": 0}}
+
+
+def test_individual_by_group_id_and_not_attached(gql, admin_user, registry):
+    data = gql(admin_user).data('{ individual(groupId: "%s") { edges { node { uuid } } } '
+                                'free: individual(filterNotAttachedToGroup: true) { edges { node { uuid } } } }'
+                                % registry["group_a"].id)
+    assert _ids(data, "individual") == {str(registry["ind_a"].id)}
+    assert _ids(data, "free") == {str(registry["ind_none"].id)}
+
+
+def test_filters_and_custom_filters(gql, admin_user):
+    make_individual(admin_user, "Jane", "Smith", json_ext={"number_of_children": 3, "educated_level": "primary"})
+    make_individual(admin_user, "John", "Smythe", json_ext={"number_of_children": 1})
+    data = gql(admin_user).data(
+        '{ a: individual(firstName_Icontains: "jan") { totalCount } '
+        'b: individual(customFilters: ["number_of_children__gte__integer=2"]) { totalCount } '
+        'c: individual(customFilters: ["educated_level__iexact__string=\\"PRIMARY\\""]) { totalCount } '
+        'd: individual(dob_Lt: "1980-01-01") { totalCount } }')
+    assert [data[k]["totalCount"] for k in "abcd"] == [1, 1, 1, 0]
+    content = gql(admin_user).query('{ individual(customFilters: ["bad"]) { totalCount } }')
+    assert "Invalid custom filter" in content["errors"][0]["message"]
+
+
+def test_group_filters_by_member_name_and_head(gql, admin_user):
+    group = make_group(admin_user, "HH-1")
+    add_member(admin_user, group, make_individual(admin_user, "Zed", "Zulu", json_ext={"educated_level": "primary"}))
+    make_group(admin_user, "HH-2")
+    data = gql(admin_user).data(
+        '{ a: group(firstName: "zed") { totalCount edges { node { code head { firstName lastName uuid } } } } '
+        'b: group(customFilters: ["educated_level__iexact__string=primary"]) { totalCount } '
+        'c: group(code_Icontains: "hh-") { totalCount } }')
+    assert data["a"]["totalCount"] == 1
+    assert data["a"]["edges"][0]["node"]["head"]["firstName"] == "Zed"
+    assert data["b"]["totalCount"] == 1 and data["c"]["totalCount"] == 2
+
+
+def test_json_ext_masking(gql, admin_user, make_user):
+    make_individual(admin_user, json_ext={"educated_level": "primary", "number_of_children": 2})
+    clerk = make_user("clerk", rights=[159001])
+    node = gql(clerk).data("{ individual { edges { node { jsonExt } } } }")["individual"]["edges"][0]["node"]
+    import json
+
+    assert json.loads(node["jsonExt"]) == {"educated_level": "***************", "number_of_children": 2}
+
+
+def _households(user, count, size=3):
+    for n in range(count):
+        group = make_group(user, f"HH{n}")
+        for m in range(size):
+            add_member(user, group, make_individual(user, f"F{n}", f"L{m}"), role="HEAD" if m == 0 else "SON")
+
+
+INDIVIDUAL_PAGE = """{ individual(first: %d) { totalCount edges { node { uuid firstName userUpdated { username }
+  memberships { role recipientType group { code } } } } } }"""
+GROUP_PAGE = """{ group(first: %d) { totalCount edges { node { uuid code head { firstName lastName uuid }
+  members { role individual { firstName lastName } } userUpdated { username } } } } }"""
+
+
+def execute(user, query):
+    """Run a query on the schema directly: the count then excludes the HTTP layer's token/user lookups."""
+    from django.test import RequestFactory
+
+    from openimis_be.schema import schema
+
+    request = RequestFactory().post("/api/graphql")
+    request.user = user
+    result = schema.execute(query, context_value=request)
+    assert not result.errors, result.errors
+    return result.data
+
+
+@pytest.mark.parametrize("page", [10, 100])
+def test_list_queries_are_n_plus_one_free(admin_user, django_assert_max_num_queries, page):
+    _households(admin_user, 35)
+    execute(admin_user, "{ individual(first: 1) { totalCount } }")  # warm up rights/location caches
+    with django_assert_max_num_queries(4):
+        data = execute(admin_user, INDIVIDUAL_PAGE % page)
+    assert len(data["individual"]["edges"]) == min(page, 105)
+    assert all(e["node"]["memberships"][0]["group"]["code"] for e in data["individual"]["edges"])
+    with django_assert_max_num_queries(4):
+        data = execute(admin_user, GROUP_PAGE % page)
+    assert len(data["group"]["edges"]) == min(page, 35)
+    assert all(e["node"]["head"] and len(e["node"]["members"]) == 3 for e in data["group"]["edges"])
+    with django_assert_max_num_queries(4):
+        data = execute(admin_user, '{ groupIndividual(group_Id: "%s", first: 100) { totalCount edges { node { '
+                                   'role individual { firstName } group { code } } } } }'
+                                   % data["group"]["edges"][0]["node"]["uuid"])
+    assert data["groupIndividual"]["totalCount"] == 3
+
+
+def test_district_user_list_query_count(district_b_user, villages, admin_user, django_assert_max_num_queries):
+    _households(admin_user, 10)
+    execute(district_b_user, "{ individual(first: 1) { totalCount } }")
+    with django_assert_max_num_queries(4):
+        data = execute(district_b_user, INDIVIDUAL_PAGE % 100)
+    assert data["individual"]["totalCount"] == 30
+    with django_assert_max_num_queries(4):
+        execute(district_b_user, GROUP_PAGE % 100)
+
+
+def test_export_applies_row_security(gql, district_b_user, registry):
+    from core.models import ExportableQueryModel
+
+    name = gql(district_b_user).data(
+        '{ individualExport(fields: ["id", "first_name", "json_ext"], '
+        'fieldsColumns: "{\\"first_name\\": \\"First\\"}") }')["individualExport"]
+    export = ExportableQueryModel.objects.get(name=name)
+    lines = export.content.read().decode().strip().splitlines()
+    assert lines[0].startswith("id,First")
+    assert len(lines) == 1 + 3  # header + the three visible individuals
+
+
+def test_enrollment_summary(gql, admin_user):
+    make_individual(admin_user, json_ext={"number_of_children": 3})
+    make_individual(admin_user, json_ext={"number_of_children": 1})
+    data = gql(admin_user).data('{ individualEnrollmentSummary(customFilters: ["number_of_children__gt__integer=2"],'
+                                ' benefitPlanId: "2f1e0d9c-8b7a-4654-9321-0fedcba98765") {'
+                                ' totalNumberOfIndividuals numberOfSelectedIndividuals numberOfIndividualsToUpload } }')
+    assert data["individualEnrollmentSummary"] == {
+        "totalNumberOfIndividuals": "2", "numberOfSelectedIndividuals": "1", "numberOfIndividualsToUpload": "1"}
+
+
+def test_global_schema_and_custom_filter_definitions(gql, admin_user, monkeypatch):
+    from individual.apps import IndividualConfig
+
+    monkeypatch.setattr(IndividualConfig, "individual_schema",
+                        '{"properties": {"number_of_children": {"type": "integer"}}}')
+    data = gql(admin_user).data('{ globalSchema { schema } customFilters(moduleName: "individual", '
+                                'objectTypeName: "Individual") { type possibleFilters { field filter type } } }')
+    assert "number_of_children" in data["globalSchema"]["schema"]
+    filters = data["customFilters"][0]["possibleFilters"]
+    assert {"field": "number_of_children", "filter": "gte", "type": "integer"} in filters
+
+
+def test_membership_query_lists_members(gql, admin_user, registry):
+    data = gql(admin_user).data(
+        '{ groupIndividual(group_Id: "%s", isDeleted: false, orderBy: ["individual__lastName"]) '
+        '{ totalCount edges { node { role recipientType individual { firstName } group { code } } } } }'
+        % registry["group_a"].id)
+    node = data["groupIndividual"]["edges"][0]["node"]
+    assert node == {"role": "HEAD", "recipientType": "PRIMARY", "individual": {"firstName": "Alice"},
+                    "group": {"code": "GA"}}
+    assert GroupIndividual.objects.count() == 3
+    assert ALL_RIGHTS
