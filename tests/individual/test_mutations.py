@@ -188,6 +188,15 @@ def test_confirm_enrollment_emits_selection(gql, admin_user):
     from core.signals import ServiceSignalBindType, bind_service_signal, unbind_service_signal
 
     make_individual(admin_user, json_ext={"number_of_children": 3})
+    plan_id = UUID
+    from django.apps import apps
+
+    if apps.is_installed("social_protection"):  # its enrolment listener needs a real plan
+        from social_protection.models import BenefitPlan
+
+        plan = BenefitPlan(code="SEL", name="Selection plan", max_beneficiaries=0, type="INDIVIDUAL")
+        plan.save(user=admin_user)
+        plan_id = str(plan.id)
     seen = []
 
     def listener(**kwargs):
@@ -197,7 +206,7 @@ def test_confirm_enrollment_emits_selection(gql, admin_user):
                         ServiceSignalBindType.AFTER)
     try:
         assert_log_success(gql(admin_user).mutate("confirmIndividualEnrollment", {
-            "customFilters": ["number_of_children__gt__integer=2"], "benefitPlanId": UUID, "status": "ACTIVE"}))
+            "customFilters": ["number_of_children__gt__integer=2"], "benefitPlanId": plan_id, "status": "ACTIVE"}))
     finally:
         unbind_service_signal("individual_service.select_individuals_to_benefit_plan", listener)
     assert seen[0]["individuals_not_assigned_to_selected_programme"].count() == 1

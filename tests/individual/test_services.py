@@ -208,8 +208,17 @@ def test_select_individuals_to_benefit_plan_returns_querysets(admin_user):
     make_individual(admin_user, "Few", "Kids", json_ext={"number_of_children": 1})
     grouped = make_individual(admin_user, "In", "Group", json_ext={"number_of_children": 5})
     add_member(admin_user, make_group(admin_user), grouped)
+    plan_id = "2f1e0d9c-8b7a-4654-9321-0fedcba98765"
+    from django.apps import apps
+
+    if apps.is_installed("social_protection"):  # its enrolment listener needs a real plan
+        from social_protection.models import BenefitPlan
+
+        plan = BenefitPlan(code="SEL", name="Selection plan", max_beneficiaries=0, type="INDIVIDUAL")
+        plan.save(user=admin_user)
+        plan_id = str(plan.id)
     result = IndividualService(admin_user).select_individuals_to_benefit_plan(
-        ["number_of_children__gte__integer=2"], "2f1e0d9c-8b7a-4654-9321-0fedcba98765", "ACTIVE", admin_user)
+        ["number_of_children__gte__integer=2"], plan_id, "ACTIVE", admin_user)
     assert list(result["individual_query_with_filters"]) == [free]
     assert result["status"] == "ACTIVE"
     assert IndividualService(admin_user).select_individuals_to_benefit_plan([], None, "ACTIVE", admin_user) is None
