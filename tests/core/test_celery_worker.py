@@ -6,7 +6,7 @@ from django.test import override_settings
 
 from core.models import MutationLog, Role
 
-pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @override_settings(ASYNC_MUTATIONS=True, CELERY_TASK_ALWAYS_EAGER=False)

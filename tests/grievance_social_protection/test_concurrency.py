@@ -12,7 +12,7 @@ PER_THREAD = 3
 
 
 @pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_codes_unique_under_concurrent_creation():
     user = create_test_interactive_user("concurrent_officer", rights=[127001])
     barrier = threading.Barrier(THREADS)
