@@ -58,9 +58,9 @@ def beneficiary(admin_user, individual):
     BenefitPlan = apps.get_model("social_protection", "BenefitPlan")
     Beneficiary = apps.get_model("social_protection", "Beneficiary")
     plan = BenefitPlan(code="GRSBP1", name="Grievance plan", type="INDIVIDUAL", max_beneficiaries=100,
-                       date_valid_from="2024-01-01", date_valid_to="2030-12-31", json_ext={})
+                       date_valid_from="2024-01-01T00:00:00Z", date_valid_to="2030-12-31T00:00:00Z", json_ext={})
     plan.save(user=admin_user)
     obj = Beneficiary(individual=individual, benefit_plan=plan, status="ACTIVE", json_ext={},
-                      date_valid_from="2024-01-01", date_valid_to="2030-12-31")
+                      date_valid_from="2024-01-01T00:00:00Z", date_valid_to="2030-12-31T00:00:00Z")
     obj.save(user=admin_user)
     return obj
