@@ -5,6 +5,7 @@ from graphene_django import DjangoObjectType
 from core.gql.connection import ExtendedConnection
 from individual.gql_queries import BaseFilterSet, GroupGQLType, IndividualGQLType  # UUID filters typed ID
 from social_protection.apps import SocialProtectionConfig
+from social_protection.masking import mask_for
 from social_protection.models import (
     BenefitPlan,
     BenefitPlanDataUploadRecords,
@@ -139,7 +140,15 @@ class BeneficiaryFilter(BaseFilterSet):
         }
 
 
-class _EligibilityMixin(SchemaGuardMixin):
+def masked_json_ext(root, info, group):
+    """Beneficiary ``jsonExt``: null without schema right 171001, else with the configured fields masked
+    (``beneficiary_mask_fields`` / ``group_beneficiary_mask_fields``) unless the user holds 900101 (spec §6)."""
+    if not can_see_schema(info):
+        return None
+    return mask_for(info.context.user, root.json_ext, group=group)
+
+
+class _EligibilityMixin:
     def resolve_is_eligible(self, info):
         return getattr(self, "is_eligible", None)
 
@@ -165,6 +174,9 @@ class BeneficiaryGQLType(_EligibilityMixin, DjangoObjectType):
 
     def resolve_individual(self, info):
         return self.individual
+
+    def resolve_json_ext(self, info):
+        return masked_json_ext(self, info, group=False)
 
 
 class GroupBeneficiaryFilter(BaseFilterSet):
@@ -195,6 +207,9 @@ class GroupBeneficiaryGQLType(_EligibilityMixin, DjangoObjectType):
 
     def resolve_group(self, info):
         return self.group
+
+    def resolve_json_ext(self, info):
+        return masked_json_ext(self, info, group=True)
 
 
 # --- upload history ---------------------------------------------------------------------------------

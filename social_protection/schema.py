@@ -1,14 +1,19 @@
 """GraphQL queries of social_protection (mutations in gql_mutations.py)."""
+import contextvars
 import json
 
 import graphene
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from graphql import GraphQLError
+
+from core.custom_filters import custom_filter_q
 
 from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.export import ExportableQueryMixin
 from core.gql_queries import ValidationMessageGQLType
 from social_protection import gql_mutations as mutations
 from social_protection.apps import SocialProtectionConfig
+from social_protection.masking import mask_queryset
 from social_protection.gql_queries import (
     BenefitPlanDataUploadQGLType,
     BenefitPlanGQLType,
@@ -101,7 +106,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"))
         if is_eligible is not None:
             queryset = queryset.filter(is_eligible=is_eligible)
-        return queryset.select_related("individual")
+        return _finish_for_export(queryset.select_related("individual"), info.context.user, group=False)
 
     def resolve_group_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None,
                                   **kwargs):
@@ -110,7 +115,8 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"), group=True)
         if is_eligible is not None:
             queryset = queryset.filter(is_eligible=is_eligible)
-        return queryset.select_related("group").prefetch_related(head_prefetch())
+        queryset = queryset.select_related("group").prefetch_related(head_prefetch())
+        return _finish_for_export(queryset, info.context.user, group=True)
 
     def resolve_beneficiary_data_upload_history(self, info, **kwargs):
         require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
@@ -165,25 +171,73 @@ class Mutation(graphene.ObjectType):
     delete_group_beneficiary = mutations.DeleteGroupBeneficiaryMutation.Field()
 
 
-def _accept_snake_case_columns(resolver):
-    """The FE keys ``fieldsColumns`` by ``individual__first_name`` while it sends ``individual.first_name``
-    in ``fields``; core's export looks the header up by the field as sent, so give it both spellings."""
+# --- exports ------------------------------------------------------------------------------------------
+# Set while an export resolver runs the list resolver: what the export adds to the list's queryset.
+# (core's ``export_patches`` are looked up on the stitched root Query, where another module's mixin
+# attribute can shadow ours, so the list resolvers apply these steps themselves.)
+_EXPORT = contextvars.ContextVar("social_protection_export", default=None)
+GROUP_ID_FIELD = "group__id"
 
-    def resolve(root, info, fields_columns=None, **kwargs):
+
+def _refers_to_group_id(columns, fields):
+    """Spec §3.4: the export's field mapping (``fieldsColumns`` keys, or the fields) names ``group__id``."""
+    names = list(columns or {}) + list(fields or [])
+    return any(str(name).replace(".", "__") == GROUP_ID_FIELD for name in names)
+
+
+def _group_json_filtered(queryset, custom_filters):
+    """Spec §3.4: custom filters through individual's ``GroupIndividual`` wizard on relation ``group``
+    (the group's own ``json_ext``), instead of the any-member semantics of the list."""
+    from core.custom_filters import CustomFilterRegistryPoint
+
+    wizards = CustomFilterRegistryPoint.wizards("individual", "GroupIndividual")
+    try:
+        if wizards:
+            for wizard in wizards:
+                queryset = wizard().apply_filter_to_queryset(custom_filters, queryset, relation="group")
+            return queryset
+        return queryset.filter(custom_filter_q(custom_filters, relation="group")).distinct()
+    except ValidationError as exc:
+        raise GraphQLError("; ".join(exc.messages))
+
+
+def _finish_for_export(queryset, user, group):
+    """Export-only steps, last: group-mode custom filters, then masking (spec §3.4, §6)."""
+    state = _EXPORT.get()
+    if state is None:
+        return queryset
+    if state.get("group_custom_filters"):
+        queryset = _group_json_filtered(queryset, state["group_custom_filters"])
+    return mask_queryset(queryset, user, group=group)
+
+
+def _export_resolver(list_name, resolver):
+    def resolve(root, info, fields_columns=None, fields=None, custom_filters=None, **kwargs):
+        columns = None
         if fields_columns:
             try:
                 columns = json.loads(fields_columns)
             except ValueError:
                 columns = None
             if isinstance(columns, dict):
+                # the FE keys fieldsColumns by ``individual__first_name`` while it sends ``individual.first_name``
+                # in ``fields``; core's export looks the header up by the field as sent: give it both spellings
                 for key, value in list(columns.items()):
                     columns.setdefault(key.replace("__", "."), value)
                 fields_columns = json.dumps(columns)
-        return resolver(root, info, fields_columns=fields_columns, **kwargs)
+            else:
+                columns = None
+        group_mode = (list_name == "group_beneficiary" and bool(custom_filters)
+                      and _refers_to_group_id(columns, fields))
+        token = _EXPORT.set({"group_custom_filters": custom_filters if group_mode else None})
+        try:
+            return resolver(root, info, fields_columns=fields_columns, fields=fields,
+                            custom_filters=None if group_mode else custom_filters, **kwargs)
+        finally:
+            _EXPORT.reset(token)
 
     return staticmethod(resolve)
 
 
 for _name in Query.exportable_fields:
-    _resolver = getattr(Query, f"resolve_{_name}_export")
-    setattr(Query, f"resolve_{_name}_export", _accept_snake_case_columns(_resolver))
+    setattr(Query, f"resolve_{_name}_export", _export_resolver(_name, getattr(Query, f"resolve_{_name}_export")))

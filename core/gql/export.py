@@ -160,10 +160,10 @@ def _validate_fields(model, fields):
         raise ValueError(f"Unknown export field: {exc}")
 
 
-def _export_resolver(list_name, list_field):
+def _export_resolver(list_name, list_field, declaring_query):
     def resolve(root, info, file_format="csv", fields=None, fields_columns=None, **kwargs):
-        query_type = info.parent_type.graphene_type
-        resolver = getattr(query_type, f"resolve_{list_name}", None)
+        # the module Query that declares the list (not the stitched root) owns its resolver and patches
+        resolver = getattr(declaring_query, f"resolve_{list_name}", None)
         iterable = resolver(root, info, **kwargs) if resolver else None
         if iterable is None:
             iterable = list_field.model._default_manager.all()
@@ -175,7 +175,7 @@ def _export_resolver(list_name, list_field):
             list_field.filtering_args, list_field.filterset_class,
         )
         columns = json.loads(fields_columns) if fields_columns else {}
-        patches = getattr(query_type, "export_patches", {}).get(list_name, [])
+        patches = declaring_query.__dict__.get("export_patches", {}).get(list_name, [])
         for patch in patches:
             queryset = patch(queryset)
         export = create_export(info.context.user, queryset, fields or [], columns, file_format,
@@ -199,5 +199,5 @@ class ExportableQueryMixin:
                 args={**args, "file_format": graphene.String(), "fields": graphene.List(graphene.String),
                       "fields_columns": graphene.String()},
             ))
-            setattr(cls, f"resolve_{export_name}", staticmethod(_export_resolver(name, list_field)))
+            setattr(cls, f"resolve_{export_name}", staticmethod(_export_resolver(name, list_field, cls)))
         super().__init_subclass__(**kwargs)

@@ -45,7 +45,8 @@ def approvers(gql, admin_user, checker):
     """The admin sets up the approvers' task group routing enrolment tasks (source import_valid_items); the admin
     is an executor too, so refusing the maker's own approval is the maker-checker rule, not group membership."""
     log = gql(admin_user).mutate("createTaskGroup", {
-        "code": "enrolment approvers", "completionPolicy": Enum("ANY"), "userIds": [str(checker.id), str(admin_user.id)],
+        "code": "enrolment approvers", "completionPolicy": Enum("ANY"),
+        "userIds": [str(checker.id), str(admin_user.id)],
         "taskSources": ["import_valid_items"]})
     assert_log_success(log)
     return checker

@@ -51,7 +51,8 @@ def masked_plan(make_plan, make_individual, enrol, config_override):
 def list_json_ext(client, plan):
     data = client.data('{ beneficiary(benefitPlan_Id: "%s") { edges { node { jsonExt individual { firstName } } } } }'
                        % plan.id)
-    return {e["node"]["individual"]["firstName"]: json.loads(e["node"]["jsonExt"]) for e in data["beneficiary"]["edges"]}
+    edges = data["beneficiary"]["edges"]
+    return {e["node"]["individual"]["firstName"]: json.loads(e["node"]["jsonExt"]) for e in edges}
 
 
 def test_mask_json_rules():
@@ -66,8 +67,8 @@ def test_mask_json_rules():
 
 def test_beneficiary_list_masked_without_unmasked_right(gql, clerk, auditor, masked_plan):
     rows = list_json_ext(gql(clerk), masked_plan)
-    assert rows["Ann"] == {"number_of_children": 0, "educated_level": MASK_STRING, "beneficiary_data_source": MASK_STRING,
-                           "phone": "555"}
+    assert rows["Ann"] == {"number_of_children": 0, "educated_level": MASK_STRING,
+                           "beneficiary_data_source": MASK_STRING, "phone": "555"}
     assert rows["Bob"] == {"number_of_children": 0, "educated_level": None}
     assert rows["Cyd"] == {"number_of_children": 0}
     # the nested individual is not a masked json_ext field: names are unchanged
@@ -147,7 +148,8 @@ def test_group_beneficiary_list_and_export_masked(gql, clerk, auditor, household
     assert by_code["HH-A"]["educated_level"] == MASK_STRING and by_code["HH-A"]["number_of_children"] == "5"
 
     name = _export(gql(auditor), households, ["group.code", "json_ext"], query="groupBeneficiaryExport")
-    by_code = {row[0]: dict(zip(fetch_export(auditor, name)[0], row)) for row in fetch_export(auditor, name)[1:]}
+    rows = fetch_export(auditor, name)
+    by_code = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
     assert by_code["HH-A"]["educated_level"] == "primary"
 
 
