@@ -5,6 +5,18 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from core.gql.connection import ExtendedConnection
+
+
+def _node_allowed(info, perms=None):
+    """Rights for ``node(id:)`` lookups, which bypass the list resolvers (and their checks)."""
+    user = info.context.user
+    return bool(user and user.is_authenticated and (perms is None or user.has_perms(perms)))
+
+
+def _core_perms(name):
+    from core.apps import CoreConfig
+
+    return getattr(CoreConfig, name)
 from core.models import (
     InteractiveUser,
     Language,
@@ -62,6 +74,14 @@ class InteractiveUserGQLType(DjangoObjectType):
         fields = ("id", "uuid", "last_name", "other_names", "email", "phone", "language", "health_facility_id",
                   "validity_from", "validity_to")
         connection_class = ExtendedConnection
+
+    @classmethod
+    def get_node(cls, info, id):
+        user = info.context.user
+        if not _node_allowed(info) or (str(user.i_user_id) != str(id)
+                                       and not user.has_perms(_core_perms("gql_query_users_perms"))):
+            return None
+        return super().get_node(info, id)
 
     def resolve_uuid(self, info):
         return str(self.uuid)
@@ -132,6 +152,14 @@ class UserGQLType(DjangoObjectType):
         }
         connection_class = ExtendedConnection
 
+    @classmethod
+    def get_node(cls, info, id):
+        user = info.context.user
+        if not _node_allowed(info) or (str(user.id) != str(id)
+                                       and not user.has_perms(_core_perms("gql_query_users_perms"))):
+            return None
+        return super().get_node(info, id)
+
     def resolve_uuid(self, info):
         return str(self.id)
 
@@ -181,6 +209,12 @@ class RoleGQLType(DjangoObjectType):
         }
         connection_class = ExtendedConnection
 
+    @classmethod
+    def get_node(cls, info, id):
+        if not _node_allowed(info, _core_perms("gql_query_roles_perms")):
+            return None
+        return super().get_node(info, id)
+
     def resolve_uuid(self, info):
         return str(self.uuid)
 
@@ -196,6 +230,12 @@ class RoleRightGQLType(DjangoObjectType):
         fields = ("id", "role", "right_id", "validity_from", "validity_to")
         filter_fields = {"role__uuid": ["exact"], "role__id": ["exact"], "right_id": ["exact"]}
         connection_class = ExtendedConnection
+
+    @classmethod
+    def get_node(cls, info, id):
+        if not _node_allowed(info, _core_perms("gql_query_roles_perms")):
+            return None
+        return super().get_node(info, id)
 
 
 class UserDistrictGQLType(DjangoObjectType):
@@ -223,6 +263,14 @@ class MutationLogGQLType(DjangoObjectType):
         }
         connection_class = ExtendedConnection
         convert_choices_to_enum = False
+
+    @classmethod
+    def get_node(cls, info, id):
+        if not _node_allowed(info):
+            return None
+        log = super().get_node(info, id)
+        user = info.context.user
+        return log if log is not None and (user.is_superuser or log.user_id == user.id) else None
 
     def resolve_status(self, info):
         return self.status

@@ -8,6 +8,21 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
+class SecuredNodeField(graphene.relay.node.NodeField):
+    """``node(id:)`` for logged-in users only; each type's get_node/get_queryset then applies its own rights."""
+
+    def wrap_resolve(self, parent_resolver):
+        resolve_node = super().wrap_resolve(parent_resolver)
+
+        def resolve(root, info, **args):
+            from core.schema import require
+
+            require(info.context.user)
+            return resolve_node(root, info, **args)
+
+        return resolve
+
+
 def module_schemas(modules):
     for module in modules:
         try:
@@ -29,7 +44,7 @@ def build_schema(modules=None):
     _check_unique_fields(queries, "Query")
     _check_unique_fields(mutations, "Mutation")
 
-    query = type("Query", (*queries, graphene.ObjectType), {"node": graphene.relay.Node.Field()})
+    query = type("Query", (*queries, graphene.ObjectType), {"node": SecuredNodeField(graphene.relay.Node)})
     mutation = type("Mutation", (*mutations, graphene.ObjectType), {}) if mutations else None
     return graphene.Schema(query=query, mutation=mutation)
 

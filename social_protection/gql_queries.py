@@ -3,6 +3,7 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from core.gql.connection import ExtendedConnection
+from core.gql.node import NodeRightsMixin
 from individual.gql_queries import BaseFilterSet, GroupGQLType, IndividualGQLType  # UUID filters typed ID
 from social_protection.apps import SocialProtectionConfig
 from social_protection.masking import mask_for
@@ -67,7 +68,9 @@ PLAN_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "
                "description")
 
 
-class BenefitPlanGQLType(_PlanFieldsMixin, DjangoObjectType):
+class BenefitPlanGQLType(NodeRightsMixin, _PlanFieldsMixin, DjangoObjectType):
+    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_benefit_plan_search_perms)
+
     uuid = graphene.String(source="uuid")
     has_payment_plans = graphene.Boolean()
 
@@ -88,7 +91,9 @@ class BenefitPlanHistoryFilter(BaseFilterSet):
         fields = PLAN_FILTERS
 
 
-class BenefitPlanHistoryGQLType(_PlanFieldsMixin, DjangoObjectType):
+class BenefitPlanHistoryGQLType(NodeRightsMixin, _PlanFieldsMixin, DjangoObjectType):
+    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_benefit_plan_search_perms)
+
     uuid = graphene.String()
     has_payment_plans = graphene.Boolean()
 
@@ -158,7 +163,9 @@ BENEFICIARY_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_upda
                       "benefit_plan", "status")
 
 
-class BeneficiaryGQLType(_EligibilityMixin, DjangoObjectType):
+class BeneficiaryGQLType(NodeRightsMixin, _EligibilityMixin, DjangoObjectType):
+    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_beneficiary_search_perms)
+
     uuid = graphene.String(source="uuid")
     is_eligible = graphene.Boolean()
     # access to a beneficiary is by right (spec §1.6): its individual is read from the joined row, not
@@ -193,7 +200,9 @@ class GroupBeneficiaryFilter(BaseFilterSet):
         }
 
 
-class GroupBeneficiaryGQLType(_EligibilityMixin, DjangoObjectType):
+class GroupBeneficiaryGQLType(NodeRightsMixin, _EligibilityMixin, DjangoObjectType):
+    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_beneficiary_search_perms)
+
     uuid = graphene.String(source="uuid")
     is_eligible = graphene.Boolean()
     group = graphene.Field(GroupGQLType)
@@ -232,7 +241,9 @@ class BenefitPlanDataUploadFilter(BaseFilterSet):
         }
 
 
-class BenefitPlanDataUploadQGLType(SchemaGuardMixin, DjangoObjectType):
+class BenefitPlanDataUploadQGLType(NodeRightsMixin, SchemaGuardMixin, DjangoObjectType):
+    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_beneficiary_search_perms)
+
     uuid = graphene.String(source="uuid")
 
     class Meta:

@@ -32,6 +32,26 @@ logger = logging.getLogger(__name__)
 
 MUTATION_REGISTRY: dict[tuple[str, str], type] = {}
 CLIENT_FIELDS = ("client_mutation_id", "client_mutation_label", "client_mutation_details")
+# Input fields never written to the mutation log (GraphQL names); such mutations always run inline.
+SENSITIVE_INPUT_FIELDS = {"password", "newPassword", "oldPassword", "token", "secret"}
+REDACTED = "********"
+
+
+def redact(value):
+    """Copy of an external input with sensitive fields masked; returns (copy, whether anything was masked)."""
+    if isinstance(value, dict):
+        out, found = {}, False
+        for key, item in value.items():
+            if key in SENSITIVE_INPUT_FIELDS and item not in (None, ""):
+                out[key], found = REDACTED, True
+            else:
+                out[key], nested = redact(item)
+                found = found or nested
+        return out, found
+    if isinstance(value, list):
+        items = [redact(v) for v in value]
+        return [v for v, _ in items], any(f for _, f in items)
+    return value, False
 
 
 class ObjectNotExistException(Exception):
@@ -137,6 +157,7 @@ class OpenIMISMutation(graphene.relay.ClientIDMutation):
             label = label[:255]
         input_type = _unwrap(info.parent_type.fields[info.field_name].args["input"].type)
         external = to_external({k: v for k, v in data.items() if k != "mutation_extensions"}, input_type)
+        logged_input, has_secrets = redact(external)
         authenticated = bool(user and user.is_authenticated)
 
         if authenticated and client_mutation_id:
@@ -146,7 +167,7 @@ class OpenIMISMutation(graphene.relay.ClientIDMutation):
         try:
             with transaction.atomic():
                 log = MutationLog.objects.create(
-                    json_content=json.dumps(external),
+                    json_content=json.dumps(logged_input),
                     user=user if authenticated else None,
                     client_mutation_id=client_mutation_id,
                     client_mutation_label=label,
@@ -176,13 +197,13 @@ class OpenIMISMutation(graphene.relay.ClientIDMutation):
             return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
         signal_mutation_module_before_mutating[cls._mutation_module].send(sender=cls, **signal_kwargs)
 
-        if _async_enabled():
+        if _async_enabled() and not has_secrets:  # secrets are not in the log, so a worker could not replay them
             from core.tasks import openimis_mutation_async
 
             transaction.on_commit(lambda: openimis_mutation_async.delay(
                 str(log.id), cls._mutation_module, cls.__name__))
         else:
-            run_logged_mutation(cls, log, user)
+            run_logged_mutation(cls, log, user, external=external)
         return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
 
 
@@ -199,10 +220,12 @@ def _input_type_for(log):
     return schema.graphql_schema.get_type(log.json_ext["input_type"])
 
 
-def run_logged_mutation(cls, log, user):
-    """Coerce the logged input, run the body in a transaction, record the outcome on the log."""
+def run_logged_mutation(cls, log, user, external=None):
+    """Coerce the input (as logged, or given when it holds secrets), run the body in a transaction,
+    record the outcome on the log."""
     input_type = _input_type_for(log)
-    data = dict(coerce_input_value(json.loads(log.json_content), input_type))
+    raw = external if external is not None else json.loads(log.json_content)
+    data = dict(coerce_input_value(raw, input_type))
     data.pop("mutation_extensions", None)
     errors = None
     try:

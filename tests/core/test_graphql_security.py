@@ -196,3 +196,50 @@ def test_graphiql_follows_setting(admin_user):
 def test_mutation_logs_written_by_module_mutations_count(gql, admin_user):
     gql(admin_user).mutate("createRole", {"name": "Counted"})
     assert MutationLog.objects.count() == 1
+
+
+# --- node(id:) must not bypass the list rights ----------------------------------------------------
+def _global_id(type_name, pk):
+    from graphql_relay import to_global_id
+
+    return to_global_id(type_name, str(pk))
+
+
+def test_node_requires_login(gql, admin_user):
+    content = gql(None).query(f'{{ node(id: "{_global_id("RoleGQLType", 1)}") {{ id }} }}')
+    assert content["errors"][0]["message"] == "unauthorized"
+
+
+def test_node_lookups_apply_rights(gql, admin_user, no_rights_user):
+    admin_log = gql(admin_user).mutate("createRole", {"name": "Secretive"})
+    role = Role.objects.get(name="Secretive")
+    targets = {
+        "RoleGQLType": role.id,
+        "UserGQLType": admin_user.id,
+        "InteractiveUserGQLType": admin_user.i_user_id,
+        "MutationLogGQLType": admin_log.id,
+    }
+    for type_name, pk in targets.items():
+        query = f'{{ node(id: "{_global_id(type_name, pk)}") {{ id }} }}'
+        assert gql(no_rights_user).data(query)["node"] is None, type_name
+        assert gql(admin_user).data(query)["node"] is not None, type_name
+    own = f'{{ node(id: "{_global_id("UserGQLType", no_rights_user.id)}") {{ id }} }}'
+    assert gql(no_rights_user).data(own)["node"] is not None
+
+
+def test_sensitive_input_never_logged(gql, admin_user):
+    log = gql(admin_user).mutate("createUser", {"username": "secretive", "lastName": "S", "otherNames": "S",
+                                                "password": "Hidden-Pass-4242"})
+    assert log.status == 2, log.error
+    assert "Hidden-Pass-4242" not in log.json_content and '"password": "********"' in log.json_content
+    from core.models import User
+
+    assert User.objects.get(username="secretive").check_password("Hidden-Pass-4242")
+
+
+@override_settings(ASYNC_MUTATIONS=True)
+def test_sensitive_input_runs_inline_even_when_async(gql, admin_user):
+    log = gql(admin_user).mutate("createUser", {"username": "inline", "lastName": "S", "otherNames": "S",
+                                                "password": "Hidden-Pass-4242"})
+    log.refresh_from_db()
+    assert log.status == 2, log.error
