@@ -181,6 +181,7 @@ class TicketGQLType(DjangoObjectType):
 
 class CommentGQLType(DjangoObjectType):
     uuid = graphene.String()
+    ticket = graphene.Field(lambda: TicketGQLType, description="null for callers without the ticket query right")
     commenter = graphene.JSONString()
     commenter_id = graphene.String()
     commenter_type = graphene.Int()
@@ -209,6 +210,13 @@ class CommentGQLType(DjangoObjectType):
 
     def resolve_uuid(self, info):
         return str(self.id)
+
+    def resolve_ticket(self, info):
+        """The (select_related) ticket, under the same rule as ``TicketGQLType.get_queryset`` (127000).
+
+        Declared explicitly (nullable): the generated FK field looked every ticket up again through
+        ``get_node`` (one query per comment) and failed with an internal error for callers without 127000."""
+        return self.ticket if _has(info, TicketConfig.gql_query_tickets_perms) else None
 
     def resolve_commenter_id(self, info):
         return self.commenter_id if commenter_visible(self, info) else None

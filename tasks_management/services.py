@@ -559,8 +559,37 @@ def supported_checker_operations(service_class):
     return operations
 
 
+def record_business_effect(task_id, user, success, message="", detail=""):
+    """Store the outcome of a completed task's business effect in ``task.json_ext["business_effect"]``.
+
+    ``{"success", "message", "detail", "date"}`` (ISO date-time), saved as ``user`` (a history row). Only the
+    task's ``json_ext`` changes: the effect is not run again and the task status stays as it is.
+    """
+    with transaction.atomic():
+        task = Task.objects.select_for_update().filter(id=task_id).first()
+        if task is None:
+            logger.error("Cannot record the business effect of task %s: task not found", task_id)
+            return None
+        json_ext = dict(task.json_ext or {})
+        json_ext["business_effect"] = {
+            "success": bool(success),
+            "message": str(message or ""),
+            "detail": str(detail or ""),
+            "date": timezone.now().isoformat(),
+        }
+        task.json_ext = json_ext
+        task.save(user=user)
+        return task
+
+
 def on_task_complete_service_handler(service_class):
-    """A ``task_service.complete_task`` listener running the approved change as the completing checker."""
+    """A ``task_service.complete_task`` listener running the approved change as the completing checker.
+
+    The outcome is recorded on the task (``json_ext.business_effect``, see ``record_business_effect``):
+    success, a failure result of the service, or an exception (only its class name is stored: internal
+    exception text never reaches clients). The effect runs inside a savepoint, so a failing effect leaves
+    no partial change and the task stays ``COMPLETED`` with the failure visible.
+    """
     prefix = f"{service_class.__name__}."
     operations = supported_checker_operations(service_class)
 
@@ -568,27 +597,43 @@ def on_task_complete_service_handler(service_class):
         result = kwargs.get("result") or {}
         if not result.get("success"):
             return None
+        task = result.get("data", {}).get("task") or {}
+        if task.get("status") != Task.Status.COMPLETED:
+            return None  # FAILED: the requested change is discarded
+        event = task.get("business_event") or ""
+        if not event.startswith(prefix):
+            return None
+        operation = event[len(prefix):]
+        if operation not in operations:
+            return None
+        checker = None
         try:
-            task = result["data"]["task"]
-            if task.get("status") != Task.Status.COMPLETED:
-                return None  # FAILED: the requested change is discarded
-            event = task.get("business_event") or ""
-            if not event.startswith(prefix):
-                return None
-            operation = event[len(prefix):]
-            if operation not in operations:
-                return None
             checker = get_user_model().objects.get(id=result["data"]["user"]["id"])
             incoming = copy.deepcopy((task.get("data") or {}).get("incoming_data") or {})
-            outcome = getattr(service_class(checker), operation)(incoming)
-            if isinstance(outcome, dict) and not outcome.get("success", True):
-                logger.error("Approved %s of task %s failed: %s %s", event, task.get("id"),
-                             outcome.get("message"), outcome.get("detail"))
-                return [f"{outcome.get('message')}: {outcome.get('detail')}"]
+            with transaction.atomic():  # savepoint: an exception leaves nothing behind and the transaction usable
+                outcome = getattr(service_class(checker), operation)(incoming)
         except Exception as exc:
-            logger.exception("Completion handler of %s failed", service_class.__name__)
-            return [f"{service_class.__name__} completion handler failed: {exc.__class__.__name__}"]
+            logger.exception("Completion handler of %s failed for task %s", service_class.__name__, task.get("id"))
+            message = f"{service_class.__name__} completion handler failed"
+            _record_safely(task.get("id"), checker, False, message, exc.__class__.__name__)
+            return [f"{message}: {exc.__class__.__name__}"]
+        if isinstance(outcome, dict) and not outcome.get("success", True):
+            logger.error("Approved %s of task %s failed: %s %s", event, task.get("id"),
+                         outcome.get("message"), outcome.get("detail"))
+            _record_safely(task.get("id"), checker, False, outcome.get("message"), outcome.get("detail"))
+            return [f"{outcome.get('message')}: {outcome.get('detail')}"]
+        _record_safely(task.get("id"), checker, True, "Ok", "")
         return None
 
     handler.__name__ = f"on_{service_class.__name__}_task_complete"
     return handler
+
+
+def _record_safely(task_id, user, success, message, detail):
+    if user is None:
+        logger.error("Cannot record the business effect of task %s: completing user unknown", task_id)
+        return
+    try:
+        record_business_effect(task_id, user, success, message, detail)
+    except Exception:
+        logger.exception("Recording the business effect of task %s failed", task_id)

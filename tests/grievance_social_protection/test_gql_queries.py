@@ -145,12 +145,56 @@ def test_every_query_denied(query, gql, make_user, no_rights_user, make_ticket, 
         assert not any(body["data"].values())
 
 
-def test_node_query_respects_rights(officer, gql, no_rights_user, make_ticket):
-    ticket = make_ticket()
-    global_id = gql(officer).data('{ tickets { edges { node { id } } } }')["tickets"]["edges"][0]["node"]["id"]
-    query = '{ node(id: "%s") { ... on TicketGQLType { title } } }' % global_id
-    assert gql(officer).data(query)["node"]["title"] == ticket.title
-    assert gql(no_rights_user).query(query)["data"]["node"] is None
+def _node(type_name, obj_id, fields):
+    from graphql_relay import to_global_id
+
+    return '{ node(id: "%s") { ... on %s { %s } } }' % (to_global_id(type_name, str(obj_id)), type_name, fields)
+
+
+def test_node_query_respects_rights(officer, gql, make_user, no_rights_user, make_ticket, make_comment):
+    """relay ``node(id:)`` returns a ticket / comment only to callers the list queries would answer."""
+    staff = make_user("node-staff", rights=[127000])
+    ticket, other = make_ticket(title="Secret ticket", attending_staff_id=staff.id), make_ticket()
+    comment = make_comment(ticket, comment="Secret comment")
+    other_comment = make_comment(other, comment="Other comment")
+    global_id = gql(officer).data('{ tickets(id: "%s") { edges { node { id } } } }' % ticket.id)[
+        "tickets"]["edges"][0]["node"]["id"]
+    ticket_query = '{ node(id: "%s") { ... on TicketGQLType { title } } }' % global_id
+    assert ticket_query == _node("TicketGQLType", ticket.id, "title")
+    comment_query = _node("CommentGQLType", comment.id, "comment")
+    comments_only = make_user("comments-only", rights=[127004])  # may list comments, not tickets
+    tickets_only = make_user("tickets-only", rights=[127000, 127001, 127002, 127003, 127005, 127006])
+    for caller in (None, no_rights_user, comments_only):
+        body = gql(caller).query(ticket_query)
+        assert body["data"]["node"] is None and "Secret" not in json.dumps(body), (caller, body)
+    for caller in (None, no_rights_user, tickets_only):
+        body = gql(caller).query(comment_query)
+        assert body["data"]["node"] is None and "Secret" not in json.dumps(body), (caller, body)
+    assert gql(officer).data(ticket_query)["node"]["title"] == "Secret ticket"
+    assert gql(officer).data(comment_query)["node"]["comment"] == "Secret comment"
+    assert gql(comments_only).data(comment_query)["node"]["comment"] == "Secret comment"
+    # attending staff without 127004: the comments of their own tickets only, as in the comments query
+    assert gql(staff).data(comment_query)["node"]["comment"] == "Secret comment"
+    assert gql(staff).data(_node("CommentGQLType", other_comment.id, "comment"))["node"] is None
+    # a comment's ticket follows the ticket rule (127000)
+    nested = _node("CommentGQLType", comment.id, "comment ticket { title }")
+    assert gql(comments_only).data(nested)["node"] == {"comment": "Secret comment", "ticket": None}
+    assert gql(officer).data(nested)["node"]["ticket"] == {"title": "Secret ticket"}
+
+
+def test_comments_with_their_ticket_are_n_plus_one_free(officer, gql, make_ticket, make_comment,
+                                                        django_assert_max_num_queries):
+    for _ in range(5):
+        ticket = make_ticket()
+        make_comment(ticket, comment="first")
+        make_comment(ticket, comment="second")
+    query = ('{ comments(first: 20) { totalCount edges { node { comment commenterTypeName '
+             'ticket { code title reporterTypeName clientMutationId } } } } }')
+    gql(officer).data(query)
+    with django_assert_max_num_queries(8):
+        data = gql(officer).data(query)["comments"]
+    assert data["totalCount"] == 10
+    assert {e["node"]["ticket"]["code"] for e in data["edges"]} == {f"GRS0000000{i}" for i in range(1, 6)}
 
 
 def test_comments_query(officer, gql, make_ticket, make_comment, django_assert_max_num_queries):

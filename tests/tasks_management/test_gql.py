@@ -39,13 +39,36 @@ def test_task_group_rights_are_separate_from_task_rights(gql, make_user):
     assert gql(make_user("grouponly", rights=[190001])).data(GROUPS)["taskGroup"]["totalCount"] == 0
 
 
-def test_node_lookup_respects_rights(gql, make_group, checkers, no_rights_user, admin_user):
+def _node_query(type_name, obj_id, fields):
     from graphql_relay import to_global_id
 
+    return f'{{ node(id: "{to_global_id(type_name, str(obj_id))}") {{ ... on {type_name} {{ {fields} }} }} }}'
+
+
+def test_node_lookup_respects_rights(gql, make_group, make_task, checkers, make_user, no_rights_user, admin_user):
+    """relay ``node(id:)`` never returns a task, group or executor to a caller the list query would refuse."""
     group = make_group("ANY", checkers[:1])
-    query = f'{{ node(id: "{to_global_id("TaskGroupGQLType", str(group.id))}") {{ ... on TaskGroupGQLType {{ code }} }} }}'
-    assert "unauthorized" in errors_of(gql(no_rights_user).query(query))
-    assert gql(admin_user).data(query)["node"]["code"] == group.code
+    task = make_task(group=group, source="secret-source")
+    executor = TaskExecutor.objects.get(task_group=group, is_deleted=False)
+    task_only = make_user("taskonly-node", rights=[191001])  # 191001 without membership: sees no task of this group
+    cases = [
+        (_node_query("TaskGroupGQLType", group.id, "code"), "code", group.code),
+        (_node_query("TaskExecutorGQLType", executor.id, "uuid"), "uuid", str(executor.id)),
+        (_node_query("TaskGQLType", task.id, "source businessData"), "source", "secret-source"),
+    ]
+    for query, field, expected in cases:
+        for caller in (None, no_rights_user, task_only):
+            content = gql(caller).query(query)
+            node = (content.get("data") or {}).get("node")
+            assert node is None, (query, caller, content)
+            assert "secret-source" not in json.dumps(content)
+        assert gql(admin_user).data(query)["node"][field] == expected
+    # a group executor sees the task of their group by node, as in the list query, but not the group itself
+    assert gql(checkers[0]).data(cases[2][0])["node"]["source"] == "secret-source"
+    assert "unauthorized" in errors_of(gql(checkers[0]).query(cases[0][0]))
+    # a deleted task is not returned either (the list query hides it too)
+    task.delete(user=admin_user)
+    assert gql(admin_user).data(cases[2][0])["node"] is None
 
 
 # --- visibility ------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from core.test_helpers import assert_log_success
+from core.test_helpers import Enum, assert_log_success
 from tasks_management.models import Task
 from tests.tasks_management.conftest import vote
 from tests.tasks_management.test_app.models import TmWidget
@@ -137,3 +137,119 @@ def test_graphql_round_trip(widget_service, widget, maker, checkers, approvers, 
     linked = client.data('{ task(clientMutationId: "approve-1") { edges { node { uuid status clientMutationId } } } }')
     assert linked["task"]["edges"][0]["node"] == {"uuid": task_id, "status": "COMPLETED",
                                                   "clientMutationId": "approve-1"}
+
+
+# --- business effect outcome recorded on the task (json_ext.business_effect) --------------------------------
+def _history_count(task):
+    return task.history.count()
+
+
+def test_successful_effect_is_recorded(widget_service, widget, maker, checkers, approvers):
+    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "renamed"})
+    task = Task.objects.get(id=result["data"]["id"])
+    assert vote(checkers[0], task)["success"]
+    task.refresh_from_db()
+    effect = task.json_ext["business_effect"]
+    assert effect["success"] is True and effect["message"] == "Ok" and effect["detail"] == ""
+    assert effect["date"]  # ISO date-time
+    latest = task.history.first()
+    assert latest.json_ext["business_effect"] == effect and latest.history_user == checkers[0]
+    assert latest.status == Task.Status.COMPLETED
+
+
+def test_failed_effect_is_recorded_without_rerunning(widget_service, widget, maker, checkers, approvers, admin_user,
+                                                     monkeypatch):
+    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "too late"})
+    task = Task.objects.get(id=result["data"]["id"])
+    widget.delete(user=admin_user)  # the target disappears before the approval: the effect must fail
+    widget_version = TmWidget.objects.get(id=widget.id).version
+    calls = []
+    original = widget_service.update
+
+    def counting_update(self, obj_data):
+        calls.append(obj_data)
+        return original(self, obj_data)
+
+    monkeypatch.setattr(widget_service, "update", counting_update)
+    assert vote(checkers[0], task)["success"]  # the vote itself succeeds
+    task.refresh_from_db()
+    assert task.status == Task.Status.COMPLETED
+    effect = task.json_ext["business_effect"]
+    assert effect["success"] is False
+    assert effect["message"] == "Failed to update TmWidget" and "widget does not exist" in effect["detail"]
+    assert effect["date"]
+    assert task.history.first().json_ext["business_effect"] == effect  # saved with history
+    assert task.history.first().history_user == checkers[0]
+    assert len(calls) == 1  # recording the outcome did not run the effect again
+    history_rows = _history_count(task)
+    from tasks_management.services import TaskService
+
+    again = TaskService(checkers[0]).complete_task({"id": str(task.id)})
+    assert not again["success"]  # a terminal task is never completed (nor its effect run) twice
+    assert len(calls) == 1 and _history_count(task) == history_rows
+    assert TmWidget.objects.get(id=widget.id).version == widget_version  # nothing changed on the widget
+
+
+def test_effect_exception_is_recorded_and_visible_in_graphql(widget_service, widget, maker, checkers, approvers,
+                                                             gql, monkeypatch):
+    """The effect raises (here a broken SQL statement, which would poison a PostgreSQL transaction): the
+    change is rolled back to a savepoint, the vote and completion stay, and jsonExt shows the failure without
+    the internal exception text."""
+    from django.db import connection
+
+    def broken_update(self, obj_data):
+        TmWidget.objects.filter(id=obj_data["id"]).update(name="half-done")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT secret_column FROM no_such_table_xyz")
+
+    monkeypatch.setattr(widget_service, "update", broken_update)
+    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "boom"})
+    task_id = result["data"]["id"]
+    client = gql(checkers[0])
+    log = client.mutate("resolveTask", {"id": task_id,
+                                        "businessStatus": json.dumps({str(checkers[0].id): "APPROVED"})})
+    assert_log_success(log)
+    widget.refresh_from_db()
+    assert widget.name == "original"  # the partial change was rolled back
+    data = client.data(f'{{ task(id: "{task_id}") {{ edges {{ node {{ status jsonExt }} }} }} }}')
+    node = data["task"]["edges"][0]["node"]
+    assert node["status"] == "COMPLETED"
+    effect = json.loads(node["jsonExt"])["business_effect"]
+    assert effect["success"] is False
+    assert effect["message"] == "WidgetService completion handler failed"
+    assert effect["detail"] in ("ProgrammingError", "OperationalError")
+    assert "no_such_table" not in node["jsonExt"] and "secret_column" not in node["jsonExt"]
+
+
+def test_rejected_task_records_no_effect(widget_service, widget, maker, checkers, approvers):
+    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "rejected"})
+    task = Task.objects.get(id=result["data"]["id"])
+    assert vote(checkers[0], task, "FAILED")["success"]
+    task.refresh_from_db()
+    assert "business_effect" not in (task.json_ext or {})
+
+
+def test_walkthrough_unrouted_request_triage_and_all_policy(widget_service, widget, maker, checkers, make_group,
+                                                             make_user, gql):
+    """Spec §9.1 with no group routing the source: RECEIVED → a triage user assigns an ALL group → every
+    executor approves through GraphQL → the change lands, recorded as done by the last approver."""
+    group = make_group("ALL", checkers[:2], code="all-approvers")  # lists no source: nothing is routed
+    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "walked"})
+    task = Task.objects.get(id=result["data"]["id"])
+    assert task.status == Task.Status.RECEIVED and task.task_group is None
+    assert not widget_service(maker).create_update_task({"id": str(widget.id), "name": "second"})["success"]
+    triage = make_user("triage", rights=[190001, 190002, 190003, 190004, 191001, 191003])
+    assert gql(triage).data("{ task(status: RECEIVED) { totalCount } }")["task"]["totalCount"] == 1
+    assert gql(checkers[0]).data("{ task { totalCount } }")["task"]["totalCount"] == 0  # RECEIVED: not yet theirs
+    assert_log_success(gql(triage).mutate("updateTask", {"id": str(task.id), "status": Enum("ACCEPTED"),
+                                                         "taskGroupId": str(group.id)}))
+    for checker in checkers[:2]:
+        assert_log_success(gql(checker).mutate("resolveTask", {
+            "id": str(task.id), "businessStatus": json.dumps({str(checker.id): "APPROVED"})}))
+        task.refresh_from_db()
+        widget.refresh_from_db()
+        if checker is checkers[0]:
+            assert task.status == Task.Status.ACCEPTED and widget.name == "original"  # ALL: still waiting
+    assert task.status == Task.Status.COMPLETED and widget.name == "walked"
+    assert widget.history.first().history_user == checkers[1]
+    assert task.json_ext["business_effect"]["success"] is True

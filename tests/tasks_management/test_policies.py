@@ -106,3 +106,12 @@ def test_complete_runs_once_per_resolve(make_group, make_task, checkers):
     finally:
         unbind_service_signal("task_service.complete_task", listener)
     assert calls == [True]
+
+
+@pytest.mark.parametrize("threshold", [1, None])
+def test_n_with_one_required_approval_behaves_like_any(threshold, make_group, make_task, checkers):
+    """Upstream: N behaves like ANY. Ours: N of M; with a threshold of 1 (or a single executor) it is ANY."""
+    executors = checkers if threshold else checkers[:1]
+    task = make_task(group=make_group("N", executors, threshold=threshold))
+    assert vote(executors[-1], task)["success"]
+    assert status(task) == Task.Status.COMPLETED
