@@ -11,6 +11,7 @@ from graphql_relay import from_global_id
 
 from core.gql.connection import ExtendedConnection
 from individual.apps import IndividualConfig
+from individual.masking import mask_for
 from individual.models import (
     Group,
     GroupDataSource,
@@ -23,7 +24,6 @@ from individual.models import (
 
 DATE_LOOKUPS = ["exact", "lt", "lte", "gt", "gte"]
 TEXT_LOOKUPS = ["iexact", "istartswith", "icontains"]
-MASK_STRING = "***************"
 
 
 def parse_uuid(value):
@@ -65,26 +65,24 @@ class BaseFilterSet(GrapheneFilterSetMixin, django_filters.FilterSet):
                        models.UUIDField: {"filter_class": LenientUUIDFilter}}
 
 
-def _masked(json_ext, user):
-    """individual_mask_fields blanked unless the user may see unmasked data (core right 900101)."""
-    if not IndividualConfig.individual_masking_enabled or not isinstance(json_ext, dict):
-        return json_ext
-    from core.apps import CoreConfig
+def readable(queryset, user, perms):
+    """Node types: nothing without the search right (``node(id:)`` only checks the login; lists check first)."""
+    if not user or not user.is_authenticated or not user.has_perms(perms):
+        return queryset.none()
+    return queryset
 
-    if user is not None and user.has_perms(CoreConfig.gql_query_unmasked_data_perms):
-        return json_ext
-    masked = dict(json_ext)
-    for path in IndividualConfig.individual_mask_fields or []:
-        key = path.split(".", 1)[1] if path.startswith("json_ext.") else None
-        if key and key in masked and masked[key] is not None:
-            value = masked[key]
-            masked[key] = 0 if isinstance(value, (int, float)) and not isinstance(value, bool) else MASK_STRING
-    return masked
+
+def _individual_right():
+    return IndividualConfig.gql_individual_search_perms
+
+
+def _group_right():
+    return IndividualConfig.gql_group_search_perms
 
 
 class JsonExtMaskingMixin:
     def resolve_json_ext(self, info):
-        return _masked(self.json_ext, getattr(info.context, "user", None))
+        return mask_for(getattr(info.context, "user", None), self.json_ext)
 
 
 # --- live models --------------------------------------------------------------------------------
@@ -122,7 +120,7 @@ class IndividualGQLType(JsonExtMaskingMixin, DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return Individual.get_queryset(queryset, info.context.user)
+        return Individual.get_queryset(readable(queryset, info.context.user, _individual_right()), info.context.user)
 
     def resolve_memberships(self, info):
         prefetched = getattr(self, "active_memberships", None)
@@ -153,7 +151,7 @@ def _head_of(memberships):
     return None
 
 
-class GroupGQLType(DjangoObjectType):
+class GroupGQLType(JsonExtMaskingMixin, DjangoObjectType):
     uuid = graphene.String(source="uuid")
     head = graphene.Field(IndividualGQLType)
     members = graphene.List(lambda: GroupIndividualGQLType, description="Non-deleted memberships of the group")
@@ -168,7 +166,7 @@ class GroupGQLType(DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return Group.get_queryset(queryset, info.context.user)
+        return Group.get_queryset(readable(queryset, info.context.user, _group_right()), info.context.user)
 
     def _active_members(self):
         prefetched = getattr(self, "active_members", None)
@@ -224,7 +222,7 @@ class GroupIndividualGQLType(JsonExtMaskingMixin, DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return GroupIndividual.get_queryset(queryset, info.context.user)
+        return GroupIndividual.get_queryset(readable(queryset, info.context.user, _group_right()), info.context.user)
 
 
 # --- history ------------------------------------------------------------------------------------
@@ -262,7 +260,8 @@ class IndividualHistoryGQLType(JsonExtMaskingMixin, DjangoObjectType):
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return visible_history(queryset, Individual, info.context.user)
+        user = info.context.user
+        return visible_history(readable(queryset, user, _individual_right()), Individual, user)
 
 
 class GroupHistoryFilter(BaseFilterSet):
@@ -280,7 +279,34 @@ class GroupHistoryFilter(BaseFilterSet):
         }
 
 
-class GroupHistoryGQLType(DjangoObjectType):
+class _PageHeads:
+    """The heads of one page of group history rows, loaded together on the first ``head`` asked for."""
+
+    def __init__(self, rows, user):
+        self.rows, self.user, self.heads = rows, user, None
+
+    def get(self, head_id):
+        if self.heads is None:
+            ids = {parse_uuid((row.json_ext or {}).get("head_id")) for row in self.rows} - {None}
+            queryset = Individual.get_queryset(Individual.objects.filter(id__in=ids), self.user)
+            self.heads = {head.id: head for head in queryset.select_related("location", "user_updated")} if ids else {}
+        return self.heads.get(head_id)
+
+
+class GroupHistoryConnection(ExtendedConnection):
+    """One query for the heads of the whole page (``head_id`` lives in json_ext: no ORM prefetch possible)."""
+
+    class Meta:
+        abstract = True
+
+    def resolve_edges(self, info, **kwargs):
+        loader = _PageHeads([edge.node for edge in self.edges], info.context.user)
+        for edge in self.edges:
+            edge.node._page_heads = loader
+        return self.edges
+
+
+class GroupHistoryGQLType(JsonExtMaskingMixin, DjangoObjectType):
     uuid = graphene.String()
     head = graphene.Field(IndividualGQLType)
 
@@ -291,7 +317,7 @@ class GroupHistoryGQLType(DjangoObjectType):
                   "version", "date_valid_from", "date_valid_to", "replacement_uuid", "code", "location",
                   "history_date", "history_type")
         filterset_class = GroupHistoryFilter
-        connection_class = ExtendedConnection
+        connection_class = GroupHistoryConnection
         convert_choices_to_enum = False
 
     def resolve_id(self, info):
@@ -301,17 +327,16 @@ class GroupHistoryGQLType(DjangoObjectType):
         return str(self.id)
 
     def resolve_head(self, info):
+        """The individual named by the row's ``json_ext.head_id``, if the user may see it (row security)."""
         head_id = parse_uuid((self.json_ext or {}).get("head_id"))
         if head_id is None:
             return None
-        cache = info.context.__dict__.setdefault("_individual_history_heads", {})
-        if head_id not in cache:  # history rows of one group share their heads: one query per head
-            cache[head_id] = Individual.objects.filter(id=head_id).first()
-        return cache[head_id]
+        loader = getattr(self, "_page_heads", None) or _PageHeads([self], info.context.user)  # e.g. node(id:)
+        return loader.get(head_id)
 
     @classmethod
     def get_queryset(cls, queryset, info):
-        return visible_history(queryset, Group, info.context.user)
+        return visible_history(readable(queryset, info.context.user, _group_right()), Group, info.context.user)
 
 
 class GroupIndividualHistoryFilter(BaseFilterSet):
@@ -359,6 +384,7 @@ class GroupIndividualHistoryGQLType(JsonExtMaskingMixin, DjangoObjectType):
     @classmethod
     def get_queryset(cls, queryset, info):
         user = info.context.user
+        queryset = readable(queryset, user, _group_right())
         from core.location import is_unrestricted, row_security_enabled
 
         if not row_security_enabled() or is_unrestricted(user):
@@ -403,6 +429,10 @@ class IndividualDataSourceUploadGQLType(DjangoObjectType):
         connection_class = ExtendedConnection
         convert_choices_to_enum = False
 
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return readable(queryset, info.context.user, _individual_right())
+
 
 UPLOAD_FILTERS = {
     "upload__id": ["exact", "isnull"],
@@ -425,7 +455,7 @@ class IndividualDataSourceFilter(BaseFilterSet):
         }
 
 
-class IndividualDataSourceGQLType(DjangoObjectType):
+class IndividualDataSourceGQLType(JsonExtMaskingMixin, DjangoObjectType):
     uuid = graphene.String(source="uuid")
     individual = graphene.Field(IndividualGQLType)
 
@@ -439,6 +469,10 @@ class IndividualDataSourceGQLType(DjangoObjectType):
                   "version", "individual", "upload", "validations")
         filterset_class = IndividualDataSourceFilter
         connection_class = ExtendedConnection
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return readable(queryset, info.context.user, _individual_right())
 
 
 class GroupDataSourceFilter(BaseFilterSet):
@@ -470,6 +504,10 @@ class GroupDataSourceGQLType(DjangoObjectType):
         filterset_class = GroupDataSourceFilter
         connection_class = ExtendedConnection
 
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return readable(queryset, info.context.user, _individual_right())
+
 
 class IndividualDataUploadRecordsFilter(BaseFilterSet):
     class Meta:
@@ -496,6 +534,10 @@ class IndividualDataUploadQGLType(DjangoObjectType):
                   "version", "data_upload", "workflow")
         filterset_class = IndividualDataUploadRecordsFilter
         connection_class = ExtendedConnection
+
+    @classmethod
+    def get_queryset(cls, queryset, info):
+        return readable(queryset, info.context.user, _individual_right())
 
     def resolve_json_ext(self, info):
         user = info.context.user

@@ -210,3 +210,104 @@ def test_confirm_enrollment_emits_selection(gql, admin_user):
     finally:
         unbind_service_signal("individual_service.select_individuals_to_benefit_plan", listener)
     assert seen[0]["individuals_not_assigned_to_selected_programme"].count() == 1
+
+
+def _district_cases(registry, villages):
+    """(mutation, params) a district-B user must be refused with unauthorized.location (spec §4)."""
+    va, vb = villages
+    r = {k: str(v.id) for k, v in registry.items()}
+    return [
+        ("createGroup", {"code": "X", "locationId": va.id}),
+        ("createGroup", {"code": "X", "locationId": vb.id, "individualsData": [{"individualId": r["ind_a"]}]}),
+        ("updateGroup", {"id": r["group_a"], "code": "X"}),  # current location
+        ("updateGroup", {"id": r["group_b"], "code": "X", "locationId": va.id}),  # new location
+        ("updateIndividual", {"id": r["ind_b"], "firstName": "X", "lastName": "Y", "dob": "1990-01-01",
+                              "locationId": va.id}),
+        ("undoDeleteIndividual", {"ids": [r["ind_b"], r["ind_a"]]}),
+        ("deleteGroup", {"ids": [r["group_b"], r["group_a"]]}),
+        ("addIndividualToGroup", {"groupId": r["group_none"], "individualId": r["ind_a"]}),
+        ("editIndividualInGroup", {"id": r["gi_a"], "groupId": r["group_a"], "individualId": r["ind_a"],
+                                   "role": Enum("SON")}),
+        ("editIndividualInGroup", {"id": r["gi_b"], "groupId": r["group_a"], "individualId": r["ind_b"]}),
+        ("removeIndividualFromGroup", {"ids": [r["gi_b"], r["gi_a"]]}),
+        ("removeIndividualFromGroup", {"ids": [r["gi_free"]]}),  # location-less group, district-A individual
+        ("createGroupIndividuals", {"code": "X", "individualIds": [r["ind_a"]]}),
+        ("createGroupAndMoveIndividual", {"code": "X", "groupIndividualId": r["gi_a"]}),
+    ]
+
+
+def test_other_district_refused_for_every_location_checked_mutation(gql, district_b_user, registry, villages,
+                                                                    no_checker):
+    from django.db.models import Max
+
+    def snapshot():
+        return [model.objects.aggregate(n=Max("version"))["n"] for model in (Individual, Group, GroupIndividual)] \
+            + [Group.objects.count(), GroupIndividual.objects.count()]
+
+    before = snapshot()
+    client = gql(district_b_user)
+    for name, params in _district_cases(registry, villages):
+        log = client.mutate(name, params)
+        assert log.status == 1, (name, params)
+        assert_log_error(log, "unauthorized.location")
+    assert snapshot() == before  # nothing changed
+
+
+def test_own_district_and_no_location_succeed(gql, district_b_user, registry, villages, no_checker):
+    _, vb = villages
+    r = {k: str(v.id) for k, v in registry.items()}
+    client = gql(district_b_user)
+    for code, location in (("OWN", vb.id), ("FREE", None)):
+        params = {"code": code, "individualsData": [{"individualId": r["ind_none"]}]}
+        if location:
+            params["locationId"] = location
+        assert_log_success(client.mutate("createGroup", params))
+    own = Group.objects.get(code="OWN")
+    assert own.location_id == vb.id
+    assert_log_success(client.mutate("updateGroup", {"id": str(own.id), "code": "OWN2", "locationId": vb.id}))
+    assert_log_success(client.mutate("updateGroup", {"id": r["group_none"], "code": "GN2"}))
+    assert_log_success(client.mutate("updateIndividual", {"id": r["ind_none"], "firstName": "N", "lastName": "N",
+                                                          "dob": "1990-01-01", "locationId": vb.id}))
+    assert Individual.objects.get(id=r["ind_none"]).location_id == vb.id
+    assert_log_success(client.mutate("addIndividualToGroup", {"groupId": r["group_b"],
+                                                              "individualId": r["ind_none"]}))
+    assert_log_success(client.mutate("removeIndividualFromGroup", {"ids": [r["gi_b"]]}))
+    assert_log_success(client.mutate("deleteIndividual", {"ids": [r["ind_b"], r["ind_none"]]}))
+    assert_log_success(client.mutate("undoDeleteIndividual", {"ids": [r["ind_b"], r["ind_none"]]}))
+    assert not Individual.objects.filter(is_deleted=True).exists()
+    assert_log_success(client.mutate("deleteGroup", {"ids": [r["group_b"], r["group_none"]]}))
+    assert Group.objects.filter(is_deleted=True).count() == 2
+
+
+def test_edit_membership_mutation_same_group_keeps_id_move_gives_new_id(gql, admin_user, no_checker):
+    g1, g2 = make_group(admin_user, "G1"), make_group(admin_user, "G2")
+    add_member(admin_user, g1, make_individual(admin_user, "Head", "One"))  # HEAD + PRIMARY by default
+    ind = make_individual(admin_user)
+    gi = add_member(admin_user, g1, ind, role="SON")
+    client = gql(admin_user)
+    assert_log_success(client.mutate("editIndividualInGroup", {
+        "id": str(gi.id), "groupId": str(g1.id), "individualId": str(ind.id), "role": Enum("SPOUSE")}))
+    gi.refresh_from_db()
+    assert gi.role == "SPOUSE" and not gi.is_deleted
+    assert_log_success(client.mutate("editIndividualInGroup", {
+        "id": str(gi.id), "groupId": str(g2.id), "individualId": str(ind.id)}))
+    assert GroupIndividual.objects.get(id=gi.id).is_deleted
+    moved = GroupIndividual.objects.get(group=g2, individual=ind, is_deleted=False)
+    assert moved.id != gi.id
+
+
+def test_admin_update_creates_task_by_default(gql, admin_user):
+    """Spec §11: admin update succeeds (a task by default, the individual unchanged until approved)."""
+    from django.apps import apps
+
+    if not apps.is_installed("tasks_management"):
+        pytest.skip("tasks_management not installed")
+    from tasks_management.models import Task
+
+    ind = make_individual(admin_user)
+    assert_log_success(gql(admin_user).mutate(
+        "updateIndividual", {"id": str(ind.id), "firstName": "New", "lastName": "Doe", "dob": "1990-01-01"}))
+    task = Task.objects.get()
+    assert task.source == "IndividualService" and task.business_event == "IndividualService.update"
+    ind.refresh_from_db()
+    assert ind.first_name == "John"

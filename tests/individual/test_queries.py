@@ -84,6 +84,51 @@ def test_history_row_security(gql, district_b_user, registry):
                      "groupIndividualHistory": {"totalCount": 0}}
 
 
+@pytest.mark.parametrize("key,kind,visible", [
+    ("ind_none", "individual", True), ("ind_a_in_free_group", "individual", True),
+    ("group_none", "group", True), ("gi_free", "membership", True), ("gi_b", "membership", True),
+    ("gi_a", "membership", False)])
+def test_history_row_security_follows_live_visibility(gql, district_b_user, registry, key, kind, visible):
+    """Spec §4: history rows are visible when the live record is (membership history: by visible group)."""
+    query = {"individual": '{ h: individualHistory(id: "%s") { totalCount } }',
+             "group": '{ h: groupHistory(id: "%s") { totalCount } }',
+             "membership": '{ h: groupIndividualHistory(id: "%s") { totalCount } }'}[kind]
+    record = registry[key]
+    total = gql(district_b_user).data(query % record.id)["h"]["totalCount"]
+    assert (total == record.history.count()) if visible else total == 0
+    assert record.history.count() >= 1
+
+
+def test_group_history_head_is_n_plus_one_free(admin_user, district_b_user, villages,
+                                               django_assert_max_num_queries):
+    _households(admin_user, 12)  # 12 groups, each with its own head and several history rows
+    query = ('{ groupHistory(first: 100, orderBy: ["-version"]) { totalCount edges { node { uuid version '
+             'head { uuid firstName lastName location { code } userUpdated { username } } } } } }')
+    for user in (admin_user, district_b_user):
+        execute(user, "{ groupHistory(first: 1) { totalCount } }")  # warm up rights/location caches
+        with django_assert_max_num_queries(3):  # count + page + the page's heads
+            data = execute(user, query)
+        nodes = [e["node"] for e in data["groupHistory"]["edges"]]
+        heads = {n["head"]["uuid"] for n in nodes if n["head"]}
+        assert len(heads) == 12 and len(nodes) > 12
+        assert all(n["head"]["lastName"] == "L0" for n in nodes if n["head"])
+    with django_assert_max_num_queries(2):  # head not asked: no extra query
+        execute(admin_user, "{ groupHistory(first: 100) { totalCount edges { node { uuid } } } }")
+
+
+def test_group_history_head_respects_row_security(gql, admin_user, district_b_user, villages):
+    va, vb = villages
+    group = make_group(admin_user, "GB2", vb)
+    add_member(admin_user, group, make_individual(admin_user, "Head", "B", vb), role="HEAD")
+    group_a = make_group(admin_user, "GA2", va)
+    add_member(admin_user, group_a, make_individual(admin_user, "Head", "A", va), role="HEAD")
+    data = gql(district_b_user).data('{ groupHistory(orderBy: ["-version"]) { edges { node { code head { lastName } '
+                                     'jsonExt } } } }')
+    nodes = [e["node"] for e in data["groupHistory"]["edges"]]
+    assert {n["code"] for n in nodes} == {"GB2"}
+    assert nodes[0]["head"] == {"lastName": "B"}
+
+
 def test_individual_by_group_id_and_not_attached(gql, admin_user, registry):
     data = gql(admin_user).data('{ individual(groupId: "%s") { edges { node { uuid } } } '
                                 'free: individual(filterNotAttachedToGroup: true) { edges { node { uuid } } } }'
@@ -226,3 +271,36 @@ def test_membership_query_lists_members(gql, admin_user, registry):
                     "group": {"code": "GA"}}
     assert GroupIndividual.objects.count() == 3
     assert ALL_RIGHTS
+
+
+def test_node_lookup_needs_the_search_right(gql, admin_user, make_user, registry):
+    """node(id:) only checks the login: each type applies its right (and row security) itself."""
+    from graphql_relay import to_global_id
+
+    from individual.models import GroupDataSource, IndividualDataSource, IndividualDataSourceUpload, \
+        IndividualDataUploadRecords
+
+    upload = IndividualDataSourceUpload(source_name="f.csv", source_type="individual import")
+    upload.save(user=admin_user)
+    source = IndividualDataSource(upload=upload, individual=registry["ind_none"], json_ext={})
+    source.save(user=admin_user)
+    group_source = GroupDataSource(upload=upload, group=registry["group_none"], json_ext={})
+    group_source.save(user=admin_user)
+    record = IndividualDataUploadRecords(data_upload=upload, workflow="w", json_ext={})
+    record.save(user=admin_user)
+    # no location: row security lets them through, only the right decides
+    ind, grp, gi = registry["ind_none"], registry["group_none"], registry["gi_free"]
+    nodes = [("IndividualGQLType", ind.id, 159001), ("IndividualHistoryGQLType", ind.history.first().history_id, 159001),
+             ("GroupGQLType", grp.id, 180001), ("GroupHistoryGQLType", grp.history.first().history_id, 180001),
+             ("GroupIndividualGQLType", gi.id, 180001),
+             ("GroupIndividualHistoryGQLType", gi.history.first().history_id, 180001),
+             ("IndividualDataSourceUploadGQLType", upload.id, 159001),
+             ("IndividualDataSourceGQLType", source.id, 159001), ("GroupDataSourceGQLType", group_source.id, 159001),
+             ("IndividualDataUploadQGLType", record.id, 159001)]
+    individual_clerk = make_user("ind-clerk", rights=[159001])
+    group_clerk = make_user("grp-clerk", rights=[180001])
+    for type_name, pk, right in nodes:
+        query = '{ node(id: "%s") { id } }' % to_global_id(type_name, str(pk))
+        allowed, denied = (individual_clerk, group_clerk) if right == 159001 else (group_clerk, individual_clerk)
+        assert gql(allowed).data(query)["node"] is not None, type_name
+        assert gql(denied).data(query)["node"] is None, type_name

@@ -279,3 +279,23 @@ def test_demo_is_idempotent(admin_user, villages):
     assert total == 310 and Individual.objects.filter(location__isnull=True).count() == 10
     demo.contribute(ctx)
     assert Individual.objects.count() == total
+
+
+def test_individual_create_with_json_ext_and_group_crud_without_members(admin_user):
+    result = IndividualService(admin_user).create(
+        {"first_name": "Ana", "last_name": "Lee", "dob": "1990-01-02", "json_ext": {"email": "a@b.org"}})
+    assert result["success"], result
+    assert Individual.objects.get(id=result["data"]["id"]).json_ext == {"email": "a@b.org"}
+    assert result["data"]["uuid"] == result["data"]["id"]
+
+    service = GroupService(admin_user)
+    created = service.create({"code": "G"})
+    assert created["success"], created
+    group = Group.objects.get(id=created["data"]["id"])
+    member = add_member(admin_user, group, Individual.objects.get(id=result["data"]["id"]))
+    assert service.update({"id": str(group.id), "code": "G2"})["success"]
+    group.refresh_from_db()
+    assert group.code == "G2" and group.version >= 2
+    assert not GroupIndividual.objects.get(id=member.id).is_deleted  # no list given: members untouched
+    assert service.delete({"id": str(group.id)})["success"]
+    assert Group.objects.get(id=group.id).is_deleted

@@ -16,7 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--locations", default="all",
                             help='comma-separated village codes, "all" (every village) or "none"')
         parser.add_argument("--username", default=None, help="acting user (default: first superuser/admin)")
-        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument("--batch-size", type=int, default=10000)
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, count, group_size, locations, username, batch_size, seed, **options):
