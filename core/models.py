@@ -398,6 +398,13 @@ class User(AbstractBaseUser, PermissionsMixin):
                 pass
         return super().has_perm(perm, obj)
 
+    def has_module_perms(self, app_label):
+        # Django admin lists an app only when this is true; IMIS administrators pass has_perm for every
+        # model, so they must see every app on /api/admin/ too (not "You don't have permission …").
+        if self.is_active and self.is_imis_admin:
+            return True
+        return super().has_module_perms(app_label)
+
     def has_perms(self, perm_list, obj=None, list_evaluation_or=True):
         if not perm_list:
             return True

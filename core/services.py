@@ -249,7 +249,8 @@ class RoleService:
                     raise ValidationError(f"Role {data['uuid']} does not exist")
                 if role.is_system:
                     raise ValidationError("System roles cannot be deleted")
-                if UserRole.objects.filter(role=role, validity_to__isnull=True).exists():
+                if UserRole.objects.filter(role=role, validity_to__isnull=True,
+                                           user__validity_to__isnull=True).exists():
                     raise ValidationError(f"Role {role.name} is still assigned to users")
                 role.validity_to = timezone.now()
                 role.save()

@@ -281,6 +281,11 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
             benefit_plan_id, "groups"))
 
     def resolve_global_schema(self, info):
+        # no right (spec "—"), but like every other query it needs a logged-in user: the schema describes
+        # the personal attributes collected and is not for anonymous callers
+        user = info.context.user
+        if not user or not user.is_authenticated:
+            raise PermissionDenied("Unauthorized")
         return GlobalSchemaType(schema=IndividualConfig.get_individual_schema())
 
 

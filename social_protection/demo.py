@@ -30,7 +30,7 @@ def contribute(ctx):
     from social_protection.services import BenefitPlanService, EnrollmentService
     from social_protection.models import BenefitPlan
 
-    plans = {}
+    plans = {}  # only plans created by this run get demo beneficiaries: a rerun adds nothing
     for spec in PLANS:
         plan = BenefitPlan.objects.filter(code=spec["code"], is_deleted=False).first()
         if plan is None:
@@ -43,7 +43,7 @@ def contribute(ctx):
                 continue
             plan = BenefitPlan.objects.get(id=result["data"]["id"])
             ctx.log(f"benefit plan {plan.code} ({plan.type}) created")
-        plans[plan.type] = plan
+            plans[plan.type] = plan
     service = EnrollmentService(ctx.admin)
     if "INDIVIDUAL" in plans:
         # individuals without a household who have children; direct path (no pending approval task)

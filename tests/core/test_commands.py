@@ -56,3 +56,14 @@ def test_system_checks_flag_insecure_settings(settings):
     settings.GRAPHQL_INTROSPECTION = True
     ids = {m.id for m in security_settings(None)}
     assert {"core.E001", "core.W001"} <= ids
+
+
+def test_demo_rerun_adds_nothing_in_any_module():
+    from django.apps import apps
+
+    call_command("demo", stdout=io.StringIO())
+    counts = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    call_command("demo", stdout=io.StringIO())
+    after = {m._meta.label: m._default_manager.count() for m in apps.get_models()}
+    changed = {label: (counts[label], after[label]) for label in counts if counts[label] != after[label]}
+    assert not changed, changed

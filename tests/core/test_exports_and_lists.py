@@ -195,6 +195,23 @@ def test_user_crud_through_graphql(gql, admin_user):
     assert client.data('{ validateUsername(username: "JDOE") }')["validateUsername"] is False
 
 
+def test_role_of_deleted_user_can_be_deleted(gql, admin_user):
+    """A deleted user's live role assignment must not block deleting the role (README walkthrough)."""
+    role = create_role("Temp clerk", [121701])
+    client = gql(admin_user)
+    log = client.mutate("createUser", {"username": "tmpclerk", "lastName": "T", "otherNames": "C",
+                                       "password": "Very-Good-Pass-1", "roles": [role.id]})
+    assert log.status == 2, log.error
+    from core.models import User
+
+    blocked = client.mutate("deleteRole", {"uuids": [str(role.uuid)]})
+    assert "still assigned to users" in blocked.error
+    client.mutate("deleteUser", {"uuids": [str(User.objects.get(username="tmpclerk").id)]})
+    log = client.mutate("deleteRole", {"uuids": [str(role.uuid)]})
+    assert log.status == 2, log.error
+    role.refresh_from_db()
+    assert role.validity_to is not None
+
 def test_user_districts_query(gql, make_user):
     from core.test_helpers import assign_user_districts
 
