@@ -11,5 +11,5 @@ export MODE=${MODE:-DEV}
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py demo
 echo
-echo "GraphQL (GraphiQL in a browser): http://127.0.0.1:8000/api/graphql   Admin: http://127.0.0.1:8000/api/admin/"
+echo "GraphQL (GraphiQL in a browser): http://${BIND:-127.0.0.1:8000}/api/graphql   Admin: http://${BIND:-127.0.0.1:8000}/api/admin/"
 exec .venv/bin/python manage.py runserver "${BIND:-127.0.0.1:8000}"
