@@ -1,5 +1,4 @@
 """GraphQL queries and mutations of the individual registry."""
-import contextvars
 
 import graphene
 from django.apps import apps
@@ -290,10 +289,8 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
 
 
 # --- exports: masking (spec §3) ------------------------------------------------------------------
-# The export resolver core adds for each exportable list sets the requesting user here; core then applies
-# ``export_patches`` to the final (filtered, row-secured) queryset, last, just before the file is written.
-_EXPORT_USER = contextvars.ContextVar("individual_export_user", default=None)
-# JSON columns of each export that carry individual attributes: what the GraphQL types mask too
+# JSON columns of each export that carry individual attributes: what the GraphQL types mask too. Core applies
+# ``export_patches`` last, to the filtered and row-secured queryset, just before the file is written.
 MASKED_EXPORT_COLUMNS = {
     "individual": ("json_ext",),
     "group": ("json_ext",),  # a group's json_ext mirrors its head's attributes
@@ -302,26 +299,13 @@ MASKED_EXPORT_COLUMNS = {
 
 
 def _mask_patch(columns):
-    def patch(queryset):
-        return mask_queryset(queryset, _EXPORT_USER.get(), columns)
+    def patch(queryset, info):
+        return mask_queryset(queryset, getattr(info.context, "user", None), columns)
 
     return patch
 
 
-def _with_export_user(resolver):
-    def resolve(root, info, **kwargs):
-        token = _EXPORT_USER.set(getattr(info.context, "user", None))
-        try:
-            return resolver(root, info, **kwargs)
-        finally:
-            _EXPORT_USER.reset(token)
-
-    return staticmethod(resolve)
-
-
 Query.export_patches = {name: [_mask_patch(columns)] for name, columns in MASKED_EXPORT_COLUMNS.items()}
-for _name in MASKED_EXPORT_COLUMNS:
-    setattr(Query, f"resolve_{_name}_export", _with_export_user(getattr(Query, f"resolve_{_name}_export")))
 
 
 def _summary(selected, total, beneficiary_model, field, benefit_plan_id, noun):

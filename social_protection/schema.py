@@ -106,7 +106,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"))
         if is_eligible is not None:
             queryset = queryset.filter(is_eligible=is_eligible)
-        return _finish_for_export(queryset.select_related("individual"), info.context.user, group=False)
+        return _finish_for_export(queryset.select_related("individual"))
 
     def resolve_group_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None,
                                   **kwargs):
@@ -116,7 +116,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         if is_eligible is not None:
             queryset = queryset.filter(is_eligible=is_eligible)
         queryset = queryset.select_related("group").prefetch_related(head_prefetch())
-        return _finish_for_export(queryset, info.context.user, group=True)
+        return _finish_for_export(queryset)
 
     def resolve_beneficiary_data_upload_history(self, info, **kwargs):
         require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
@@ -172,9 +172,8 @@ class Mutation(graphene.ObjectType):
 
 
 # --- exports ------------------------------------------------------------------------------------------
-# Set while an export resolver runs the list resolver: what the export adds to the list's queryset.
-# (core's ``export_patches`` are looked up on the stitched root Query, where another module's mixin
-# attribute can shadow ours, so the list resolvers apply these steps themselves.)
+# Set while a group-beneficiary export runs its list resolver in "group" mode (spec §3.4): that changes how
+# the list itself filters, so it cannot be an export patch applied afterwards.
 _EXPORT = contextvars.ContextVar("social_protection_export", default=None)
 GROUP_ID_FIELD = "group__id"
 
@@ -201,34 +200,22 @@ def _group_json_filtered(queryset, custom_filters):
         raise GraphQLError("; ".join(exc.messages))
 
 
-def _finish_for_export(queryset, user, group):
-    """Export-only steps, last: group-mode custom filters, then masking (spec §3.4, §6)."""
+def _finish_for_export(queryset):
+    """Group-mode custom filters of a running group-beneficiary export (no-op for lists)."""
     state = _EXPORT.get()
-    if state is None:
-        return queryset
-    if state.get("group_custom_filters"):
+    if state and state.get("group_custom_filters"):
         queryset = _group_json_filtered(queryset, state["group_custom_filters"])
-    return mask_queryset(queryset, user, group=group)
+    return queryset
 
 
 def _export_resolver(list_name, resolver):
     def resolve(root, info, fields_columns=None, fields=None, custom_filters=None, **kwargs):
-        columns = None
-        if fields_columns:
-            try:
-                columns = json.loads(fields_columns)
-            except ValueError:
-                columns = None
-            if isinstance(columns, dict):
-                # the FE keys fieldsColumns by ``individual__first_name`` while it sends ``individual.first_name``
-                # in ``fields``; core's export looks the header up by the field as sent: give it both spellings
-                for key, value in list(columns.items()):
-                    columns.setdefault(key.replace("__", "."), value)
-                fields_columns = json.dumps(columns)
-            else:
-                columns = None
+        try:
+            columns = json.loads(fields_columns) if fields_columns else None
+        except ValueError:
+            columns = None
         group_mode = (list_name == "group_beneficiary" and bool(custom_filters)
-                      and _refers_to_group_id(columns, fields))
+                      and _refers_to_group_id(columns if isinstance(columns, dict) else None, fields))
         token = _EXPORT.set({"group_custom_filters": custom_filters if group_mode else None})
         try:
             return resolver(root, info, fields_columns=fields_columns, fields=fields,
@@ -239,5 +226,13 @@ def _export_resolver(list_name, resolver):
     return staticmethod(resolve)
 
 
+def _mask_patch(group):
+    def patch(queryset, info):  # spec §6: masking, applied by core last, after every filter
+        return mask_queryset(queryset, getattr(info.context, "user", None), group=group)
+
+    return patch
+
+
+Query.export_patches = {"beneficiary": [_mask_patch(False)], "group_beneficiary": [_mask_patch(True)]}
 for _name in Query.exportable_fields:
     setattr(Query, f"resolve_{_name}_export", _export_resolver(_name, getattr(Query, f"resolve_{_name}_export")))

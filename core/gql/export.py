@@ -176,8 +176,8 @@ def _export_resolver(list_name, list_field, declaring_query):
         )
         columns = json.loads(fields_columns) if fields_columns else {}
         patches = declaring_query.__dict__.get("export_patches", {}).get(list_name, [])
-        for patch in patches:
-            queryset = patch(queryset)
+        for patch in patches:  # last, on the filtered and row-secured queryset: e.g. masking for this user
+            queryset = patch(queryset, info)
         export = create_export(info.context.user, queryset, fields or [], columns, file_format,
                                list_field.model.__name__)
         return export.name
@@ -186,6 +186,9 @@ def _export_resolver(list_name, list_field, declaring_query):
 
 
 class ExportableQueryMixin:
+    """``exportable_fields``: list fields that get an export; ``export_patches``: ``{list_name: [fn(queryset,
+    info) -> queryset]}`` applied in order to the final queryset of that export (declared on the module's Query)."""
+
     exportable_fields: list = []
     export_patches: dict = {}
 
