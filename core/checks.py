@@ -18,3 +18,16 @@ def security_settings(app_configs, **kwargs):
         messages.append(Warning("A per-process cache is used in production: rights changes reach other "
                                 "processes only after restart; set CACHE_URL to Redis", id="core.W003"))
     return messages
+
+
+@register()
+def service_signal_bindings(app_configs, **kwargs):
+    """A handler bound to a service-signal name that no service registers would wait forever, silently."""
+    from core.signals import unregistered_bindings
+
+    return [
+        Error(f"Service signal {name!r} is bound by {', '.join(callbacks)} but no service registers it",
+              hint="Check the name against the registering service's @register_service_signal, or install "
+                   "the module that registers it.", id="core.E010")
+        for name, callbacks in sorted(unregistered_bindings().items())
+    ]

@@ -4,23 +4,15 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
+from core.request_memo import CacheGeneration, memoized
+
 LOCATION_CACHE_GENERATION_KEY = "core:locations:generation"
 ALL_TYPES = ("R", "D", "W", "V")
 
 
-def _generation():
-    value = cache.get(LOCATION_CACHE_GENERATION_KEY)
-    if value is None:
-        value = 1
-        cache.add(LOCATION_CACHE_GENERATION_KEY, value, None)
-    return value
-
-
-def invalidate_location_cache(**kwargs):
-    try:
-        cache.incr(LOCATION_CACHE_GENERATION_KEY)
-    except ValueError:
-        cache.set(LOCATION_CACHE_GENERATION_KEY, 2, None)
+_location_generation = CacheGeneration(LOCATION_CACHE_GENERATION_KEY)
+_generation = _location_generation.current
+invalidate_location_cache = _location_generation.bump
 
 
 def connect_location_cache_signals():
@@ -70,27 +62,20 @@ class LocationManager:
 
     def get_allowed_ids(self, user, loc_types=ALL_TYPES):
         """Locations of the user's current districts plus every descendant, limited to loc_types."""
-        from core.models import Location, UserDistrict
-
         if not getattr(user, "i_user_id", None):
             return []
+        return memoized(("allowed-locations", user.i_user_id, tuple(sorted(loc_types))),
+                        lambda: self._load_allowed_ids(user, loc_types))
+
+    def _load_allowed_ids(self, user, loc_types):
+        from core.models import UserDistrict
+
         key = f"core:allowed-locations:{_generation()}:{user.i_user_id}:{''.join(sorted(loc_types))}"
         ids = cache.get(key)
         if ids is None:
-            districts = set(
-                UserDistrict.objects.filter(user_id=user.i_user_id, validity_to__isnull=True)
-                .values_list("location_id", flat=True)
-            )
-            allowed = {d for d in districts} if "D" in loc_types else set()
-            frontier = districts
-            seen = set(districts)
-            while frontier:
-                level = list(
-                    Location.objects.filter(parent_id__in=frontier, validity_to__isnull=True).values_list("id", "type")
-                )
-                frontier = {i for i, _ in level} - seen
-                seen |= frontier
-                allowed |= {i for i, t in level if t in loc_types}
+            districts = set(UserDistrict.objects.filter(user_id=user.i_user_id, validity_to__isnull=True)
+                            .values_list("location_id", flat=True))
+            allowed = self.children(districts, loc_types) | (districts if "D" in loc_types else set())
             ids = sorted(allowed)
             cache.set(key, ids, 3600)
         return ids

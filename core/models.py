@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.request_memo import CacheGeneration, memoized
+
 logger = logging.getLogger(__name__)
 
 NO_CHANGES_MESSAGE = "Record has not be updated - there are no changes in fields"
@@ -270,20 +272,13 @@ class UserManager(BaseUserManager):
         return self.create_user(username, password, **extra)
 
 
-def rights_cache_generation():
-    generation = cache.get(RIGHTS_CACHE_GENERATION_KEY)
-    if generation is None:
-        generation = 1
-        cache.add(RIGHTS_CACHE_GENERATION_KEY, generation, None)
-    return generation
+_rights_generation = CacheGeneration(RIGHTS_CACHE_GENERATION_KEY)
+rights_cache_generation = _rights_generation.current
 
 
 def invalidate_rights_cache():
     """Called whenever a role, a role right or a user role changes: every cached right set goes."""
-    try:
-        cache.incr(RIGHTS_CACHE_GENERATION_KEY)
-    except ValueError:
-        cache.set(RIGHTS_CACHE_GENERATION_KEY, 2, None)
+    _rights_generation.bump()
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -346,32 +341,31 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Distinct right codes (ints) of the user's current roles; empty for technical users."""
         if not self.i_user_id:
             return []
-        local = getattr(self, "_rights_memo", None)
-        generation = rights_cache_generation()
-        if local and local[0] == generation:
-            return local[1]
+        return memoized(("rights", self.pk), self._load_rights)
+
+    def _load_rights(self):
         key = self._cache_key("rights")
         rights = cache.get(key)
         if rights is None:
-            rights = sorted(
-                set(
-                    RoleRight.objects.filter(
-                        validity_to__isnull=True,
-                        role__validity_to__isnull=True,
-                        role__is_blocked=False,
-                        role__user_roles__user_id=self.i_user_id,
-                        role__user_roles__validity_to__isnull=True,
-                    ).values_list("right_id", flat=True)
-                )
-            )
+            rights = sorted(set(
+                RoleRight.objects.filter(
+                    validity_to__isnull=True,
+                    role__validity_to__isnull=True,
+                    role__is_blocked=False,
+                    role__user_roles__user_id=self.i_user_id,
+                    role__user_roles__validity_to__isnull=True,
+                ).values_list("right_id", flat=True)
+            ))
             cache.set(key, rights, None)
-        self._rights_memo = (generation, rights)
         return rights
 
     @property
     def is_imis_admin(self):
         if not self.i_user_id:
             return False
+        return memoized(("is_imis_admin", self.pk), self._load_is_imis_admin)
+
+    def _load_is_imis_admin(self):
         key = self._cache_key("is_imis_admin")
         value = cache.get(key)
         if value is None:

@@ -80,3 +80,24 @@ def modules_permissions():
 
 def all_declared_rights():
     return {right for _, perms in modules_permissions() for _, right in perms}
+
+
+def module_part(module, part):
+    """``<module>.<part>`` (e.g. ``individual.schema``) imported, or None when the module has no such part."""
+    import importlib
+
+    name = f"{module}.{part}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def module_parts(part, modules=None):
+    """``(module, imported part)`` for every installed module that has ``part``."""
+    for module in settings.OPENIMIS_MODULES if modules is None else modules:
+        imported = module_part(module, part)
+        if imported is not None:
+            yield module, imported

@@ -3,13 +3,13 @@ import functools
 import json
 import logging
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from core.signals import register_service_signal
+from core.errors import ServiceResultError, ensure_success, failure_result
 from core.validation import BaseModelValidation
 
 logger = logging.getLogger(__name__)
@@ -31,50 +31,96 @@ def build_delete_instance_payload():
     return {"success": True, "message": "Ok", "detail": ""}
 
 
-def exception_detail(exc):
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
-        return "; ".join(str(m) for m in exc.messages)
-    return str(exc)
-
-
 def output_exception(model_name, method, exception):
-    return {
-        "success": False,
-        "message": f"Failed to {method} {model_name}",
-        "detail": exception_detail(exception),
-        "data": "",
-    }
+    """Failure envelope for ``exception``: business text, or the generic sentence (the error is logged)."""
+    return failure_result(model_name, method, exception)
+
+
+def authentication_failure():
+    return {"success": False, "message": "Authentication required", "detail": "PermissionDenied"}
+
+
+def is_authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False)
 
 
 def check_authentication(function):
     @functools.wraps(function)
     def wrapper(self, *args, **kwargs):
-        user = getattr(self, "user", None)
-        if user is None or not getattr(user, "is_authenticated", False):
-            return {"success": False, "message": "Authentication required", "detail": "PermissionDenied"}
+        if not is_authenticated(getattr(self, "user", None)):
+            return authentication_failure()
         return function(self, *args, **kwargs)
 
     return wrapper
 
 
-def check_permissions(permissions):
+def service_model_name(service):
+    if hasattr(service, "_model_name"):
+        return service._model_name()
+    if getattr(service, "OBJECT_TYPE", None) is not None:
+        return service.OBJECT_TYPE.__name__
+    name = service.__class__.__name__
+    return name[:-len("Service")] if name.endswith("Service") else name
+
+
+def run_at_boundary(service, method, call):
+    """The error boundary of a service operation: one transaction; the result dict built here.
+
+    ``call()`` runs inside ``transaction.atomic``; a returned failure result rolls the transaction back; a
+    business error becomes the failure envelope with its text; any other exception is logged with its stack
+    trace and reported with the spec's generic sentence (its text never reaches a client).
+    """
+    if not is_authenticated(getattr(service, "user", None)):
+        return authentication_failure()
+    model_name = service_model_name(service)
+    try:
+        with transaction.atomic():
+            result = call()
+            if isinstance(result, dict) and result.get("success") is False:
+                transaction.set_rollback(True)
+            return result
+    except ServiceResultError as exc:
+        return {**exc.result, "message": f"Failed to {method} {model_name}"}
+    except Exception as exc:
+        return failure_result(model_name, method, exc)
+
+
+def service_operation(method):
+    """Decorate a service method that raises business errors: it answers the openIMIS result dict.
+
+    Methods registered with :func:`core.signals.register_service_signal` already run at this boundary."""
+
     def decorator(function):
         @functools.wraps(function)
         def wrapper(self, *args, **kwargs):
-            perms = permissions() if callable(permissions) else permissions
-            if not self.user.has_perms(perms):
-                return {"success": False, "message": "Permissions required", "detail": "PermissionDenied"}
-            return function(self, *args, **kwargs)
+            return run_at_boundary(self, method, lambda: function(self, *args, **kwargs))
 
+        wrapper.service_boundary = True
         return wrapper
 
     return decorator
 
 
+def model_update(instance, *, fields, data, user):
+    """Apply ``data[f]`` for each ``f`` of ``fields`` present in ``data``; save (with history) only on a change.
+
+    Returns ``(instance, changed)``: "nothing to change" is a result, not an error to catch by its message.
+    """
+    changed = False
+    for field in fields:
+        if field in data and getattr(instance, field) != data[field]:
+            setattr(instance, field, data[field])
+            changed = True
+    if changed:
+        instance.save(user=user)
+    return instance, changed
+
+
 class BaseService:
-    """CRUD over one HistoryModel. Subclasses set OBJECT_TYPE and register their own signals."""
+    """CRUD over one HistoryModel. Subclasses set OBJECT_TYPE and register their own signals.
+
+    Operations raise business errors (``ValidationError``, ``PermissionDenied``); the boundary turns them
+    into the result dict."""
 
     OBJECT_TYPE = None
 
@@ -89,53 +135,43 @@ class BaseService:
     def _adjust_update_payload(self, payload_data):
         return payload_data
 
-    def _base_payload_adjust(self, obj_data):
-        return obj_data
-
     def _model_name(self):
         return self.OBJECT_TYPE.__name__
 
     # operations ------------------------------------------------------------------------------
-    @check_authentication
+    @service_operation("create")
     def create(self, obj_data):
-        try:
-            with transaction.atomic():
-                obj_data = self._adjust_create_payload(dict(obj_data))
-                self.validation_class.validate_create(self.user, **obj_data)
-                obj = self.OBJECT_TYPE(**obj_data)
-                return self.save_instance(obj)
-        except Exception as exc:
-            return output_exception(model_name=self._model_name(), method="create", exception=exc)
+        obj_data = self._adjust_create_payload(dict(obj_data))
+        self.validation_class.validate_create(self.user, **obj_data)
+        return self.save_instance(self.OBJECT_TYPE(**obj_data))
 
-    @check_authentication
+    @service_operation("update")
     def update(self, obj_data):
-        try:
-            with transaction.atomic():
-                obj_data = self._adjust_update_payload(dict(obj_data))
-                self.validation_class.validate_update(self.user, **obj_data)
-                obj = self.OBJECT_TYPE.objects.select_for_update().filter(id=obj_data["id"]).first()
-                if obj is None:
-                    raise ValidationError(f"{self._model_name()} {obj_data['id']} does not exist")
-                if getattr(obj, "is_deleted", False):
-                    raise ValidationError(f"{self._model_name()} {obj_data['id']} is deleted")
-                for key, value in obj_data.items():
-                    if key != "id":
-                        setattr(obj, key, value)
-                return self.save_instance(obj)
-        except Exception as exc:
-            return output_exception(model_name=self._model_name(), method="update", exception=exc)
+        obj_data = self._adjust_update_payload(dict(obj_data))
+        self.validation_class.validate_update(self.user, **obj_data)
+        obj = self.get_live(obj_data["id"], lock=True)
+        for key, value in obj_data.items():
+            if key != "id":
+                setattr(obj, key, value)
+        return self.save_instance(obj)
 
-    @check_authentication
+    @service_operation("delete")
     def delete(self, obj_data):
-        try:
-            with transaction.atomic():
-                self.validation_class.validate_delete(self.user, **obj_data)
-                obj = self.OBJECT_TYPE.objects.filter(id=obj_data["id"]).first()
-                if obj is None:
-                    raise ValidationError(f"{self._model_name()} {obj_data['id']} does not exist")
-                return self.delete_instance(obj)
-        except Exception as exc:
-            return output_exception(model_name=self._model_name(), method="delete", exception=exc)
+        self.validation_class.validate_delete(self.user, **obj_data)
+        obj = self.OBJECT_TYPE.objects.filter(id=obj_data["id"]).first()
+        if obj is None:
+            raise ValidationError(f"{self._model_name()} {obj_data['id']} does not exist")
+        return self.delete_instance(obj)
+
+    def get_live(self, obj_id, lock=False):
+        """The non-deleted object ``obj_id`` (row-locked with ``lock``), else a ValidationError."""
+        queryset = self.OBJECT_TYPE.objects.select_for_update() if lock else self.OBJECT_TYPE.objects
+        obj = queryset.filter(id=obj_id).first()
+        if obj is None:
+            raise ValidationError(f"{self._model_name()} {obj_id} does not exist")
+        if getattr(obj, "is_deleted", False):
+            raise ValidationError(f"{self._model_name()} {obj_id} is deleted")
+        return obj
 
     def save_instance(self, obj):
         obj.save(user=self.user)
@@ -163,7 +199,7 @@ class RoleService:
         self.user = user
 
     def _set_rights(self, role, rights):
-        from core.models import RoleRight
+        from core.models import RoleRight, invalidate_rights_cache
 
         wanted = {int(r) for r in rights}
         current = {rr.right_id: rr for rr in role.rights.filter(validity_to__isnull=True)}
@@ -176,28 +212,35 @@ class RoleService:
             RoleRight(role=role, right_id=r, audit_user_id=str(self.user.id_for_audit))
             for r in sorted(wanted - set(current))
         ])
-        from core.models import invalidate_rights_cache
-
         invalidate_rights_cache()
 
-    @check_authentication
+    @staticmethod
+    def _result(role):
+        return output_result_success({"id": role.id, "uuid": str(role.uuid), "name": role.name})
+
+    @staticmethod
+    def _current(role_uuid):
+        from core.models import Role
+
+        role = Role.objects.filter(uuid=role_uuid, validity_to__isnull=True).first()
+        if role is None:
+            raise ValidationError(f"Role {role_uuid} does not exist")
+        return role
+
+    @service_operation("create")
     def create(self, data):
         from core.models import Role
 
-        try:
-            with transaction.atomic():
-                rights = data.pop("rights_id", None) or []
-                self._validate(data)
-                _check_rights_exist(rights)
-                role = Role.objects.create(
-                    name=data["name"].strip(), alt_language=data.get("alt_language"),
-                    is_system=int(data.get("is_system") or 0), is_blocked=bool(data.get("is_blocked")),
-                    audit_user_id=str(self.user.id_for_audit),
-                )
-                self._set_rights(role, rights)
-                return output_result_success({"id": role.id, "uuid": str(role.uuid), "name": role.name})
-        except Exception as exc:
-            return output_exception("Role", "create", exc)
+        rights = data.pop("rights_id", None) or []
+        self._validate(data)
+        _check_rights_exist(rights)
+        role = Role.objects.create(
+            name=data["name"].strip(), alt_language=data.get("alt_language"),
+            is_system=int(data.get("is_system") or 0), is_blocked=bool(data.get("is_blocked")),
+            audit_user_id=str(self.user.id_for_audit),
+        )
+        self._set_rights(role, rights)
+        return self._result(role)
 
     def _validate(self, data, exclude_uuid=None):
         from core.models import Role
@@ -211,67 +254,48 @@ class RoleService:
         if duplicates.exists():
             raise ValidationError(f"Role name {name} already exists")
 
-    @check_authentication
+    @service_operation("update")
     def update(self, data):
-        from core.models import Role
+        role = self._current(data["uuid"])
+        if "name" in data:
+            self._validate(data, exclude_uuid=role.uuid)
+            role.name = data["name"].strip()
+        for field in ("alt_language", "is_blocked"):
+            if field in data:
+                setattr(role, field, data[field])
+        if "is_system" in data and data["is_system"] is not None:
+            role.is_system = int(data["is_system"]) if not isinstance(data["is_system"], bool) else (
+                role.is_system if data["is_system"] else 0)
+        role.audit_user_id = str(self.user.id_for_audit)
+        role.save()
+        if data.get("rights_id") is not None:
+            _check_rights_exist(data["rights_id"])
+            self._set_rights(role, data["rights_id"])
+        return self._result(role)
 
-        try:
-            with transaction.atomic():
-                role = Role.objects.filter(uuid=data["uuid"], validity_to__isnull=True).first()
-                if role is None:
-                    raise ValidationError(f"Role {data['uuid']} does not exist")
-                if "name" in data:
-                    self._validate(data, exclude_uuid=role.uuid)
-                    role.name = data["name"].strip()
-                for field in ("alt_language", "is_blocked"):
-                    if field in data:
-                        setattr(role, field, data[field])
-                if "is_system" in data and data["is_system"] is not None:
-                    role.is_system = int(data["is_system"]) if not isinstance(data["is_system"], bool) else (
-                        role.is_system if data["is_system"] else 0)
-                role.audit_user_id = str(self.user.id_for_audit)
-                role.save()
-                if data.get("rights_id") is not None:
-                    _check_rights_exist(data["rights_id"])
-                    self._set_rights(role, data["rights_id"])
-                return output_result_success({"id": role.id, "uuid": str(role.uuid), "name": role.name})
-        except Exception as exc:
-            return output_exception("Role", "update", exc)
-
-    @check_authentication
+    @service_operation("delete")
     def delete(self, data):
-        from core.models import Role, UserRole
+        from core.models import UserRole
 
-        try:
-            with transaction.atomic():
-                role = Role.objects.filter(uuid=data["uuid"], validity_to__isnull=True).first()
-                if role is None:
-                    raise ValidationError(f"Role {data['uuid']} does not exist")
-                if role.is_system:
-                    raise ValidationError("System roles cannot be deleted")
-                if UserRole.objects.filter(role=role, validity_to__isnull=True,
-                                           user__validity_to__isnull=True).exists():
-                    raise ValidationError(f"Role {role.name} is still assigned to users")
-                role.validity_to = timezone.now()
-                role.save()
-                return build_delete_instance_payload()
-        except Exception as exc:
-            return output_exception("Role", "delete", exc)
+        role = self._current(data["uuid"])
+        if role.is_system:
+            raise ValidationError("System roles cannot be deleted")
+        if UserRole.objects.filter(role=role, validity_to__isnull=True, user__validity_to__isnull=True).exists():
+            raise ValidationError(f"Role {role.name} is still assigned to users")
+        role.validity_to = timezone.now()
+        role.save()
+        return build_delete_instance_payload()
 
-    @check_authentication
+    @service_operation("duplicate")
     def duplicate(self, data):
-        from core.models import Role
-
-        source = Role.objects.filter(uuid=data["uuid"], validity_to__isnull=True).first()
-        if source is None:
-            return output_exception("Role", "duplicate", ValidationError(f"Role {data['uuid']} does not exist"))
+        source = self._current(data["uuid"])
         rights = data.get("rights_id")
         if rights is None:
             rights = list(source.rights.filter(validity_to__isnull=True).values_list("right_id", flat=True))
-        return self.create({"name": data.get("name") or f"{source.name} (copy)",
-                            "alt_language": data.get("alt_language", source.alt_language),
-                            "is_system": 0, "is_blocked": data.get("is_blocked", source.is_blocked),
-                            "rights_id": rights})
+        return ensure_success(self.create({
+            "name": data.get("name") or f"{source.name} (copy)",
+            "alt_language": data.get("alt_language", source.alt_language),
+            "is_system": 0, "is_blocked": data.get("is_blocked", source.is_blocked), "rights_id": rights}))
 
 
 class UserService:
@@ -281,7 +305,7 @@ class UserService:
         self.user = user
 
     def _assign_roles(self, i_user, role_ids):
-        from core.models import Role, UserRole
+        from core.models import Role, UserRole, invalidate_rights_cache
 
         role_ids = [int(r) for r in role_ids]
         found = set(Role.objects.filter(id__in=role_ids, validity_to__isnull=True).values_list("id", flat=True))
@@ -291,8 +315,6 @@ class UserService:
         UserRole.objects.filter(user=i_user, validity_to__isnull=True).update(validity_to=timezone.now())
         UserRole.objects.bulk_create([UserRole(user=i_user, role_id=r, audit_user_id=str(self.user.id_for_audit))
                                       for r in role_ids])
-        from core.models import invalidate_rights_cache
-
         invalidate_rights_cache()
 
     def _assign_districts(self, i_user, district_ids):
@@ -309,75 +331,65 @@ class UserService:
         UserDistrict.objects.bulk_create([UserDistrict(user=i_user, location_id=d) for d in district_ids])
         invalidate_location_cache()
 
-    def _validate_password(self, password, user=None):
+    def create_or_update(self, data):
+        method = "update" if data.get("uuid") else "create"
+        return run_at_boundary(self, method, lambda: self._create_or_update(data, method))
+
+    def _create_or_update(self, data, method):
         from django.contrib.auth.password_validation import validate_password
 
-        validate_password(password, user=user)
-
-    @check_authentication
-    def create_or_update(self, data):
         from core.models import InteractiveUser, User
 
-        method = "update" if data.get("uuid") else "create"
-        try:
-            with transaction.atomic():
-                if method == "update":
-                    account = User.objects.select_related("i_user").filter(id=data["uuid"]).first()
-                    if account is None or not account.is_active:
-                        raise ValidationError(f"User {data['uuid']} does not exist")
-                else:
-                    username = (data.get("username") or "").strip()
-                    if not username:
-                        raise ValidationError("Username can't be empty")
-                    if User.objects.filter(username__iexact=username).exists():
-                        raise ValidationError(f"Username {username} already exists")
-                    account = User(username=username)
-                if method == "update" and data.get("username") and data["username"] != account.username:
-                    if User.objects.filter(username__iexact=data["username"]).exclude(id=account.id).exists():
-                        raise ValidationError(f"Username {data['username']} already exists")
-                    account.username = data["username"]
-                i_user = account.i_user or InteractiveUser()
-                for field in ("last_name", "other_names", "email", "phone", "health_facility_id"):
-                    if field in data and data[field] is not None:
-                        setattr(i_user, field, data[field])
-                if data.get("language"):
-                    i_user.language_id = data["language"]
-                if not i_user.last_name or not i_user.other_names:
-                    raise ValidationError("Last name and other names are required")
-                i_user.full_clean(exclude=["language"])
-                i_user.save()
-                account.i_user = i_user
-                if data.get("password"):
-                    self._validate_password(data["password"], account)
-                    account.set_password(data["password"])
-                elif method == "create":
-                    account.set_unusable_password()
-                account.save()
-                if data.get("roles") is not None:
-                    self._assign_roles(i_user, data["roles"])
-                if data.get("districts") is not None:
-                    self._assign_districts(i_user, data["districts"])
-                return output_result_success({"id": str(account.id), "uuid": str(account.id),
-                                              "username": account.username})
-        except Exception as exc:
-            return output_exception("User", method, exc)
+        if method == "update":
+            account = User.objects.select_related("i_user").filter(id=data["uuid"]).first()
+            if account is None or not account.is_active:
+                raise ValidationError(f"User {data['uuid']} does not exist")
+        else:
+            username = (data.get("username") or "").strip()
+            if not username:
+                raise ValidationError("Username can't be empty")
+            if User.objects.filter(username__iexact=username).exists():
+                raise ValidationError(f"Username {username} already exists")
+            account = User(username=username)
+        if method == "update" and data.get("username") and data["username"] != account.username:
+            if User.objects.filter(username__iexact=data["username"]).exclude(id=account.id).exists():
+                raise ValidationError(f"Username {data['username']} already exists")
+            account.username = data["username"]
+        i_user = account.i_user or InteractiveUser()
+        for field in ("last_name", "other_names", "email", "phone", "health_facility_id"):
+            if field in data and data[field] is not None:
+                setattr(i_user, field, data[field])
+        if data.get("language"):
+            i_user.language_id = data["language"]
+        if not i_user.last_name or not i_user.other_names:
+            raise ValidationError("Last name and other names are required")
+        i_user.full_clean(exclude=["language"])
+        i_user.save()
+        account.i_user = i_user
+        if data.get("password"):
+            validate_password(data["password"], user=account)
+            account.set_password(data["password"])
+        elif method == "create":
+            account.set_unusable_password()
+        account.save()
+        if data.get("roles") is not None:
+            self._assign_roles(i_user, data["roles"])
+        if data.get("districts") is not None:
+            self._assign_districts(i_user, data["districts"])
+        return output_result_success({"id": str(account.id), "uuid": str(account.id), "username": account.username})
 
-    @check_authentication
+    @service_operation("delete")
     def delete(self, data):
         from core.models import User
 
-        try:
-            with transaction.atomic():
-                account = User.objects.select_related("i_user").filter(id=data["uuid"]).first()
-                if account is None:
-                    raise ValidationError(f"User {data['uuid']} does not exist")
-                if account.id == self.user.id:
-                    raise ValidationError("You cannot delete your own account")
-                account.is_active = False
-                account.save(update_fields=["is_active"])
-                if account.i_user_id:
-                    account.i_user.validity_to = timezone.now()
-                    account.i_user.save(update_fields=["validity_to"])
-                return build_delete_instance_payload()
-        except Exception as exc:
-            return output_exception("User", "delete", exc)
+        account = User.objects.select_related("i_user").filter(id=data["uuid"]).first()
+        if account is None:
+            raise ValidationError(f"User {data['uuid']} does not exist")
+        if account.id == self.user.id:
+            raise ValidationError("You cannot delete your own account")
+        account.is_active = False
+        account.save(update_fields=["is_active"])
+        if account.i_user_id:
+            account.i_user.validity_to = timezone.now()
+            account.i_user.save(update_fields=["validity_to"])
+        return build_delete_instance_payload()

@@ -25,7 +25,6 @@ class RegisteredServiceSignal:
         self.before_service_signal = Signal()
         self.after_service_signal = Signal()
         self.callbacks = []  # strong references, so closures bound here stay alive
-        self.signal_results = {"before": None, "after": None}
 
     def connect(self, callback, bind_type):
         self.callbacks.append(callback)
@@ -44,27 +43,41 @@ REGISTERED_SERVICE_SIGNALS: dict[str, RegisteredServiceSignal] = {}
 _PENDING_BINDINGS: dict[str, list] = defaultdict(list)
 
 
-def register_service_signal(name):
-    """Decorate a service method: calls send BEFORE (may abort) and AFTER (with ``result``)."""
+def register_service_signal(name, boundary=True):
+    """Decorate a service method: BEFORE handlers (may abort by raising), the method, AFTER handlers (``result``).
+
+    With ``boundary`` (the default) the BEFORE handlers and the method run at the service error boundary
+    (:func:`core.services.run_at_boundary`): one transaction, business errors and failures answered as the
+    openIMIS result dict, internal errors logged and reported generically. ``boundary=False`` is for methods
+    that answer something else than a result dict (selections, querysets) and let errors propagate.
+    AFTER handlers run outside the boundary: an exception there reaches the caller (the mutation pipeline).
+    """
     if name in REGISTERED_SERVICE_SIGNALS:
         raise AttributeError(f"Service signal {name} is already registered")
     registered = RegisteredServiceSignal(name)
     REGISTERED_SERVICE_SIGNALS[name] = registered
     for callback, bind_type in _PENDING_BINDINGS.pop(name, []):
         registered.connect(callback, bind_type)
+    operation = name.rsplit(".", 1)[-1]
 
     def decorator(method):
         @functools.wraps(method)
         def wrapper(service, *args, **kwargs):
             context = kwargs.pop("context", None)
             data = [args, kwargs]
-            registered.signal_results["before"] = registered.before_service_signal.send(
-                sender=service, cls_=service, data=data, context=context
-            )
-            result = method(service, *args, **kwargs)
-            registered.signal_results["after"] = registered.after_service_signal.send(
-                sender=service, cls_=service, data=data, context=context, result=result
-            )
+
+            def call():
+                registered.before_service_signal.send(sender=service, cls_=service, data=data, context=context)
+                return method(service, *args, **kwargs)
+
+            if boundary:
+                from core.services import run_at_boundary
+
+                result = run_at_boundary(service, operation, call)
+            else:
+                result = call()
+            registered.after_service_signal.send(
+                sender=service, cls_=service, data=data, context=context, result=result)
             return result
 
         wrapper.service_signal_name = name
@@ -80,6 +93,12 @@ def bind_service_signal(name, callback, bind_type=ServiceSignalBindType.BEFORE_A
         _PENDING_BINDINGS[name].append((callback, bind_type))
         return
     registered.connect(callback, bind_type)
+
+
+def unregistered_bindings():
+    """``{name: [callback names]}`` of bindings to names no service registered (a typo, or a missing module)."""
+    return {name: [getattr(c, "__qualname__", repr(c)) for c, _ in bindings]
+            for name, bindings in _PENDING_BINDINGS.items() if bindings}
 
 
 def unbind_service_signal(name, callback):

@@ -1,8 +1,6 @@
-import importlib
 import logging
 
 from django.apps import AppConfig
-from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -14,15 +12,13 @@ class OpenimisBeConfig(AppConfig):
     verbose_name = "openIMIS assembly"
 
     def ready(self):
-        for module in settings.OPENIMIS_MODULES:
-            try:
-                signals = importlib.import_module(f"{module}.signals")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{module}.signals":
-                    raise
-                continue
+        from core.module_config import module_parts
+
+        list(module_parts("services"))  # importing the services registers their service signals
+        for _module, signals in module_parts("signals"):
             binder = getattr(signals, "bind_service_signals", None)
             if binder is not None:
                 binder()
         # Importing the schema registers every mutation class (needed by async workers too).
         from openimis_be import schema  # noqa: F401
+

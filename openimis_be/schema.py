@@ -1,5 +1,4 @@
 """One GraphQL schema stitched from every installed module's ``schema.Query`` / ``schema.Mutation``."""
-import importlib
 import logging
 
 import graphene
@@ -24,13 +23,9 @@ class SecuredNodeField(graphene.relay.node.NodeField):
 
 
 def module_schemas(modules):
-    for module in modules:
-        try:
-            yield module, importlib.import_module(f"{module}.schema")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{module}.schema":
-                raise
-            logger.debug("Module %s has no schema", module)
+    from core.module_config import module_parts
+
+    return module_parts("schema", modules)
 
 
 def build_schema(modules=None):

@@ -1,10 +1,9 @@
-import importlib
-
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from core.module_config import module_parts
 from core.views import graphql_view, health
 
 root = settings.SITE_ROOT
@@ -17,13 +16,7 @@ urlpatterns = [
     path(f"{root}/health", health),
 ]
 
-for module in settings.OPENIMIS_MODULES:
-    try:
-        importlib.import_module(f"{module}.urls")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{module}.urls":
-            raise
-        continue
+for module, _urls in module_parts("urls"):
     urlpatterns.append(path(f"{root}/{module}/", include(f"{module}.urls")))
 
 if settings.DEBUG:

@@ -20,7 +20,7 @@ from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull
 from graphql.utilities import coerce_input_value
 
 from core.models import MutationLog
-from core.services import exception_detail
+from core.errors import client_detail
 from core.signals import (
     signal_mutation,
     signal_mutation_module_after_mutating,
@@ -54,7 +54,7 @@ def redact(value):
     return value, False
 
 
-class ObjectNotExistException(Exception):
+class ObjectNotExistException(ObjectDoesNotExist):
     pass
 
 
@@ -234,13 +234,9 @@ def run_logged_mutation(cls, log, user, external=None):
             errors = error_list(result)
             if errors:
                 transaction.set_rollback(True)
-    except (PermissionDenied, ValidationError, ObjectNotExistException, ObjectDoesNotExist) as exc:
+    except Exception as exc:  # the pipeline is the error boundary of the mutation
         errors = [{"message": f"Failed to process {cls.mutation_class_name()} mutation",
-                   "detail": exception_detail(exc) or exc.__class__.__name__}]
-    except Exception as exc:
-        logger.exception("Mutation %s (log %s) failed", cls.__name__, log.id)
-        errors = [{"message": f"Failed to process {cls.mutation_class_name()} mutation",
-                   "detail": f"The mutation threw a {exc.__class__.__name__}, check logs for details"}]
+                   "detail": client_detail(exc, context=f"mutation {cls.__name__} (log {log.id})")}]
     if errors:
         log.mark_as_failed(errors)
     else:

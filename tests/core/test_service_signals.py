@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 
 from core.services import BaseService
 from core.signals import (
@@ -46,16 +47,20 @@ def test_before_and_after_receive_payload_and_result(admin_user):
 
 
 @pytest.mark.django_db
-def test_before_exception_aborts(admin_user):
+@pytest.mark.parametrize("error, detail", [
+    (ValidationError("Not on a Sunday"), "Not on a Sunday"),  # a business veto: its text is for the user
+    (RuntimeError("password=hunter2 on db-host-7"), "The mutation threw a RuntimeError, check logs for details"),
+])
+def test_before_exception_aborts_at_the_boundary(admin_user, error, detail):
     def veto(**kwargs):
-        raise RuntimeError("vetoed")
+        raise error
 
     bind_service_signal("test_widget_service.create", veto, ServiceSignalBindType.BEFORE)
     try:
-        with pytest.raises(RuntimeError):
-            WidgetService(admin_user).create({"name": "never"})
+        result = WidgetService(admin_user).create({"name": "never"})
     finally:
         unbind_service_signal("test_widget_service.create", veto)
+    assert result == {"success": False, "message": "Failed to create Widget", "detail": detail, "data": ""}
     assert not Widget.objects.exists()
 
 
@@ -64,7 +69,7 @@ def test_binding_before_registration_is_deferred():
     bind_service_signal("late_service.run", lambda **kw: received.append(kw["result"]), ServiceSignalBindType.AFTER)
 
     class LateService:
-        @register_service_signal("late_service.run")
+        @register_service_signal("late_service.run", boundary=False)
         def run(self, value):
             return value * 2
 
@@ -88,3 +93,20 @@ def test_base_service_result_dicts(admin_user):
     assert bad["success"] is False and bad["data"] == ""
     deleted = WidgetService(admin_user).delete({"id": created["data"]["id"]})
     assert deleted == {"success": True, "message": "Ok", "detail": ""}
+
+
+def test_a_binding_to_a_name_nobody_registers_fails_the_system_check():
+    from core.checks import service_signal_bindings
+
+    def handler(**kwargs):
+        return None
+
+    assert service_signal_bindings(None) == []  # every binding of the installed modules found its service
+    bind_service_signal("individual_servce.create", handler, ServiceSignalBindType.AFTER)  # misspelt
+    try:
+        errors = service_signal_bindings(None)
+    finally:
+        unbind_service_signal("individual_servce.create", handler)
+    assert [e.id for e in errors] == ["core.E010"]
+    assert "individual_servce.create" in errors[0].msg and "handler" in errors[0].msg
+    assert service_signal_bindings(None) == []

@@ -1,8 +1,7 @@
-import importlib
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from core.module_config import module_parts
 from core.management.commands.create_admin import ensure_admin
 from core.management.commands.seed_locations import seed_locations
 
@@ -38,13 +37,7 @@ class Command(BaseCommand):
         ctx = DemoContext(admin, villages, self.stdout, self.style)
         if password:
             ctx.add_credentials(admin.username, password, "IMIS Administrator (frontend + /api/admin)")
-        for module in settings.OPENIMIS_MODULES:
-            try:
-                demo = importlib.import_module(f"{module}.demo")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{module}.demo":
-                    raise
-                continue
+        for module, demo in module_parts("demo"):
             self.stdout.write(f"{module}:")
             demo.contribute(ctx)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
