@@ -27,6 +27,9 @@ class CoreConfig(ModuleAppConfig):
     name = MODULE_NAME
     verbose_name = "Core"
     DEFAULT_CFG = DEFAULT_CFG
+    SCHEDULED_JOBS = [
+        {"name": "core_cleanup_exports", "task": "core.tasks.cleanup_expired_exports", "cron": {"hour": 3, "minute": 15}},
+    ]
 
     def ready(self):
         super().ready()

@@ -123,3 +123,49 @@ def mask_queryset(queryset, user, fields, enabled, json_paths=("json_ext",)):
     for json_path in json_paths:
         queryset.query.add_annotation(MaskedJSON(F(json_path), paths), json_path, select=True)
     return queryset
+
+
+# --- the registry: each module declares its policies in AppConfig.ready() ----------------------------------
+class MaskingPolicy:
+    """Which ``json_ext`` paths of a kind of record are masked, and when (settings read at call time)."""
+
+    def __init__(self, name, *, enabled, fields):
+        self.name, self.enabled, self.fields = name, enabled, fields
+
+    def applies(self, user):
+        from core.module_config import config_value
+        from core.request_memo import memoized
+
+        key = ("masking", self.name, getattr(user, "pk", None))
+        return memoized(key, lambda: masking_applies(user, config_value(self.enabled)))
+
+    def paths(self):
+        from core.module_config import config_value
+
+        return parse_mask_paths(config_value(self.fields))
+
+    def mask(self, user, json_ext):
+        if not isinstance(json_ext, dict) or not self.applies(user):
+            return json_ext
+        return mask_json(json_ext, self.paths())
+
+    def mask_queryset(self, queryset, user, json_paths=("json_ext",)):
+        from core.module_config import config_value
+
+        return mask_queryset(queryset, user, config_value(self.fields), config_value(self.enabled), json_paths)
+
+
+_POLICIES: dict[str, MaskingPolicy] = {}
+
+
+def register_masking(name, *, enabled, fields):
+    """Declare a policy: ``enabled`` and ``fields`` are settings (``"<app>.<config key>"`` or callables)."""
+    _POLICIES[name] = policy = MaskingPolicy(name, enabled=enabled, fields=fields)
+    return policy
+
+
+def masking_policy(name):
+    try:
+        return _POLICIES[name]
+    except KeyError:
+        raise LookupError(f"No masking policy {name!r} is registered (register it in the module's ready())")

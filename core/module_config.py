@@ -17,6 +17,7 @@ class ModuleAppConfig(AppConfig):
     """
 
     DEFAULT_CONFIG: dict = {}
+    SCHEDULED_JOBS: list = []  # periodic celery jobs of the module (core.scheduling)
     default_auto_field = "django.db.models.BigAutoField"
 
     def __init_subclass__(cls, **kwargs):
@@ -101,3 +102,14 @@ def module_parts(part, modules=None):
         imported = module_part(module, part)
         if imported is not None:
             yield module, imported
+
+
+def config_value(spec):
+    """A declared setting: ``"<app label>.<config key>"`` read from the module's configuration at call time,
+    a callable called, anything else as it is."""
+    if callable(spec):
+        return spec()
+    if isinstance(spec, str) and "." in spec:
+        label, key = spec.split(".", 1)
+        return getattr(type(apps.get_app_config(label)), key)
+    return spec

@@ -166,3 +166,50 @@ def assert_log_error(log, text=None):
     assert log.status == MutationLog.ERROR, "mutation unexpectedly succeeded"
     if text is not None:
         assert text in log.error, log.error
+
+
+# --- cost of a request: SQL statements and cache reads ---------------------------------------------------------
+CACHE_READ_METHODS = ("get", "get_many", "has_key", "get_or_set")
+
+
+class CacheReads:
+    """Counts reads of the default cache (each a network round trip with Redis); nested calls count once."""
+
+    def __init__(self):
+        self.count = 0
+        self.keys = []
+        self._depth = 0
+
+    def __enter__(self):
+        from django.core.cache import caches
+
+        self.backend = caches["default"]
+        for name in CACHE_READ_METHODS:
+            original = getattr(self.backend, name)
+
+            def counted(*args, _original=original, **kwargs):
+                if self._depth == 0:
+                    self.count += 1
+                    self.keys.append(args[0] if args else kwargs)
+                self._depth += 1
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    self._depth -= 1
+
+            setattr(self.backend, name, counted)
+        return self
+
+    def __exit__(self, *exc):
+        for name in CACHE_READ_METHODS:
+            self.backend.__dict__.pop(name, None)
+
+
+def request_cost(call):
+    """``(SQL statements, cache reads)`` of ``call()``."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, CacheReads() as reads:
+        call()
+    return len(queries), reads.count

@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
@@ -21,4 +22,10 @@ class OpenimisBeConfig(AppConfig):
                 binder()
         # Importing the schema registers every mutation class (needed by async workers too).
         from openimis_be import schema  # noqa: F401
+
+        # celery beat reads the schedule from the app: the modules' SCHEDULED_JOBS, collected once
+        from core.scheduling import collect_beat_schedule
+        from openimis_be.celery import app as celery_app
+
+        settings.CELERY_BEAT_SCHEDULE = celery_app.conf.beat_schedule = collect_beat_schedule()
 

@@ -199,17 +199,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-# Upstream-shaped scheduled jobs; translated into CELERY_BEAT_SCHEDULE below.
-SCHEDULER_JOBS = [
-    {
-        "method": "core.tasks.cleanup_expired_exports",
-        "args": ["cron"],
-        "kwargs": {"id": "core_cleanup_exports", "hour": 3, "minute": 15, "replace_existing": True},
-    },
-]
-from core.scheduling import beat_schedule_from_jobs  # noqa: E402  (pure function, no Django import)
-
-CELERY_BEAT_SCHEDULE = beat_schedule_from_jobs(SCHEDULER_JOBS)
+# Periodic jobs are declared by each module (``SCHEDULED_JOBS`` on its AppConfig) and collected into
+# CELERY_BEAT_SCHEDULE at start-up (openimis_be.apps); operators may add or override jobs here in upstream's
+# shape (APScheduler cron keyword arguments), e.g.
+# [{"method": "core.tasks.cleanup_expired_exports", "args": ["cron"], "kwargs": {"id": "core_cleanup_exports", "hour": 4}}]
+SCHEDULER_JOBS = []
+CELERY_BEAT_SCHEDULE = {}
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -19,6 +19,13 @@ class ExtendedConnection(graphene.relay.Connection):
     def resolve_total_count(self, info, **kwargs):
         return self.length
 
+    def resolve_edges(self, info, **kwargs):
+        # the page is known before any of its nodes' fields resolve: let the node type batch-load for it
+        prime = getattr(self._meta.node, "prime_page", None)
+        if prime is not None and self.edges:
+            prime([edge.node for edge in self.edges], info)
+        return self.edges
+
     def resolve_edge_count(self, info, **kwargs):
         return len(self.edges)
 

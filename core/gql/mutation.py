@@ -21,6 +21,7 @@ from graphql.utilities import coerce_input_value
 
 from core.models import MutationLog
 from core.errors import client_detail
+from core.rights import require_for_mutation
 from core.signals import (
     signal_mutation,
     signal_mutation_module_after_mutating,
@@ -273,54 +274,91 @@ def strip_client_fields(data):
     return {k: v for k, v in data.items() if k not in CLIENT_FIELDS}
 
 
-def check_perms(user, perms):
-    if not user or not user.is_authenticated:
-        raise PermissionDenied("mutation.authentication_required")
-    if not user.has_perms(perms):
-        raise PermissionDenied("unauthorized")
+def service_payload(data):
+    """The mutation input as a service payload: client bookkeeping fields and ``mutation_extensions`` gone."""
+    return {k: v for k, v in data.items() if k not in CLIENT_FIELDS and k != "mutation_extensions"}
 
 
-class BaseHistoryModelCreateMutationMixin:
-    _model = None
+check_perms = require_for_mutation
+
+
+class ServiceMutation(BaseMutation):
+    """A mutation that is one service call, declared rather than written::
+
+        class CreateThingMutation(ServiceMutation):
+            _mutation_module = "thing"
+            permission = "thing.gql_thing_create_perms"
+            service, method = ThingService, "create"
+            link_model, link_field = ThingMutation, "thing"
+            class Input(ThingInput, ServiceMutation.Input):
+                pass
+
+    Hooks: ``check_access(user, data)`` (e.g. location rights, after the rights check), ``payload(user,
+    data)`` (input → service payload), ``linked_id(data, result)``. With ``each = "ids"`` the service runs
+    once per id of that input list (payload ``{"id": <id>}``); ``report_each_failure`` then says whether
+    failures are reported (and roll everything back) or ignored as upstream does.
+    """
+
+    permission = None
+    service = None
+    method = None
+    link_model = None
+    link_field = None
+    each = None
+    report_each_failure = True
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _validate_mutation(cls, user, **data):
+        require_for_mutation(user, cls.permission)
+        cls.check_access(user, data)
+
+    @classmethod
+    def check_access(cls, user, data):
+        """Access rules beyond the right (locations, ownership): raise PermissionDenied."""
+
+    @classmethod
+    def payload(cls, user, data):
+        payload = service_payload(data)
+        for key in ("id", "uuid"):
+            if payload.get(key) is not None:
+                payload[key] = str(payload[key])
+        return payload
+
+    @classmethod
+    def call_service(cls, user, payload):
+        return getattr(cls.service(user), cls.method)(payload)
+
+    @classmethod
+    def linked_id(cls, data, result):
+        answer = result.get("data") if isinstance(result.get("data"), dict) else {}
+        return answer.get("id") or data.get("id")
+
+    @classmethod
+    def link(cls, user, data, obj_id):
+        if cls.link_model is not None and obj_id and data.get("client_mutation_id"):
+            cls.link_model.object_mutated(user, client_mutation_id=data["client_mutation_id"],
+                                          **{f"{cls.link_field}_id": obj_id})
 
     @classmethod
     def _mutate(cls, user, **data):
-        obj = cls._model(**strip_client_fields(data))
-        obj.save(user=user)
+        if cls.each:
+            failures = []
+            for obj_id in data.get(cls.each) or []:
+                result = cls.call_service(user, {"id": str(obj_id)})
+                if result and result.get("success") is False:
+                    failures.append(result)
+                else:
+                    cls.link(user, data, str(obj_id))
+            return (failures or None) if cls.report_each_failure else None
+        result = cls.call_service(user, cls.payload(user, data))
+        if result is None or result.get("success", True) is False:
+            return result
+        cls.link(user, data, cls.linked_id(data, result))
         return None
 
 
-class BaseHistoryModelUpdateMutationMixin:
-    _model = None
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        data = strip_client_fields(data)
-        obj = cls._model.objects.filter(id=data.get("id")).first()
-        if obj is None:
-            raise ObjectNotExistException(f"{cls._model.__name__} {data.get('id')} does not exist")
-        if hasattr(obj, "date_valid_to") and "date_valid_to" not in data:
-            data["date_valid_to"] = None
-        for key, value in data.items():
-            setattr(obj, key, value)
-        obj.save(user=user)
-        return None
-
-
-class BaseHistoryModelDeleteMutationMixin:
-    _model = None
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        ids = data.get("ids") or data.get("uuids") or [data.get("id") or data.get("uuid")]
-        for obj in cls._model.objects.filter(id__in=[i for i in ids if i]):
-            obj.delete(user=user)
-        return None
-
-
-class DeleteInputType(graphene.InputObjectType):
-    uuids = graphene.List(graphene.UUID)
-
-
-class ReplaceInputType(graphene.InputObjectType):
-    uuid = graphene.UUID(required=True)
+class IdsInput:
+    ids = graphene.List(graphene.UUID)

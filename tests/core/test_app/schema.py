@@ -1,7 +1,8 @@
 import graphene
 from graphene_django import DjangoObjectType
 
-from core.gql.connection import ExtendedConnection, OrderedDjangoFilterConnectionField
+from core.gql.connection import OrderedDjangoFilterConnectionField
+from core.gql.types import HistoryModelType
 from core.gql.export import ExportableQueryMixin
 from core.gql.mutation import BaseMutation, check_perms, strip_client_fields
 from core.schema import require
@@ -15,22 +16,13 @@ class PartGQLType(DjangoObjectType):
         fields = ("id", "label", "widget")
 
 
-class WidgetGQLType(DjangoObjectType):
-    uuid = graphene.String()
+class WidgetGQLType(HistoryModelType):
+    read_perms = "core_test_app.gql_widget_search_perms"
 
     class Meta:
         model = Widget
-        interfaces = (graphene.relay.Node,)
         fields = ("id", "name", "location", "user_updated", "parts", "version", "is_deleted", "json_ext")
         filter_fields = {"name": ["exact", "icontains"], "is_deleted": ["exact"]}
-        connection_class = ExtendedConnection
-
-    def resolve_uuid(self, info):
-        return str(self.id)
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return Widget.get_queryset(queryset, info.context.user)
 
 
 class Query(ExportableQueryMixin, graphene.ObjectType):
