@@ -130,6 +130,7 @@ def _beneficiary_model(name):
 
 # --- individuals --------------------------------------------------------------------------------
 class IndividualService(_ReadableTaskData, BaseService, UpdateChecker, DeleteChecker):
+    CHECKER_SOURCE = "IndividualService"
     OBJECT_TYPE = Individual
 
     def __init__(self, user, validation_class=IndividualValidation):
@@ -251,6 +252,7 @@ def _membership_payload(item, group_id=None):
 
 
 class GroupService(_ReadableTaskData, BaseService, CreateChecker, UpdateChecker):
+    CHECKER_SOURCE = "GroupService"
     OBJECT_TYPE = Group
 
     def __init__(self, user, validation_class=GroupValidation):
@@ -372,6 +374,7 @@ class GroupService(_ReadableTaskData, BaseService, CreateChecker, UpdateChecker)
 
 # --- memberships --------------------------------------------------------------------------------
 class GroupIndividualService(_ReadableTaskData, BaseService, UpdateChecker):
+    CHECKER_SOURCE = "GroupIndividualService"
     OBJECT_TYPE = GroupIndividual
 
     def __init__(self, user, validation_class=GroupIndividualValidation):
@@ -428,6 +431,7 @@ class GroupIndividualService(_ReadableTaskData, BaseService, UpdateChecker):
 
 
 class CreateGroupAndMoveIndividualService(_ReadableTaskData, BaseService, CreateChecker):
+    CHECKER_SOURCE = "CreateGroupAndMoveIndividualService"
     OBJECT_TYPE = Group
 
     def __init__(self, user, validation_class=GroupValidation):

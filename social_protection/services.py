@@ -163,6 +163,7 @@ class _NormalisingService(BaseService):
 
 # --- benefit plans ---------------------------------------------------------------------------------
 class BenefitPlanService(_NormalisingService, UpdateCheckerLogicServiceMixin):
+    CHECKER_SOURCE = "BenefitPlanService"
     OBJECT_TYPE = BenefitPlan
 
     def __init__(self, user, validation_class=BenefitPlanValidation):
@@ -219,6 +220,7 @@ class BenefitPlanService(_NormalisingService, UpdateCheckerLogicServiceMixin):
 
 # --- beneficiaries ---------------------------------------------------------------------------------
 class BeneficiaryService(_NormalisingService, CheckerLogicServiceMixin):
+    CHECKER_SOURCE = "BeneficiaryService"
     OBJECT_TYPE = Beneficiary
 
     def __init__(self, user, validation_class=BeneficiaryValidation):
@@ -238,6 +240,7 @@ class BeneficiaryService(_NormalisingService, CheckerLogicServiceMixin):
 
 
 class GroupBeneficiaryService(_NormalisingService, CheckerLogicServiceMixin):
+    CHECKER_SOURCE = "GroupBeneficiaryService"
     OBJECT_TYPE = GroupBeneficiary
 
     def __init__(self, user, validation_class=GroupBeneficiaryValidation):

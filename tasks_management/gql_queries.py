@@ -1,6 +1,5 @@
 """GraphQL types of tasks_management (reads only; row security for tasks lives in Task visibility)."""
 import copy
-import importlib
 import logging
 
 import graphene
@@ -162,27 +161,47 @@ class TaskGQLType(DjangoObjectType):
             return None
         return str(entity) if entity is not None else None
 
+    @classmethod
+    def prime_page(cls, nodes, info):
+        """``businessData`` of the whole page: one batch per registered serializer (spec §8.1)."""
+        parent = getattr(super(), "prime_page", None)
+        if parent is not None:
+            parent(nodes, info)
+        by_serializer = {}
+        for task in nodes:
+            if task.business_data_serializer:
+                by_serializer.setdefault(task.business_data_serializer, []).append(task)
+        for name, tasks in by_serializer.items():
+            readable = _serialize_business_data(name, [t.data for t in tasks], info.context.user)
+            for task, data in zip(tasks, readable):
+                task._business_data = data
+
     def resolve_business_data(self, info):
-        data = copy.deepcopy(self.data)
-        path = self.business_data_serializer
-        if not path:
-            return data
-        cache = info.context.__dict__.setdefault("_tasks_serializers", {})
-        try:
-            if path not in cache:
-                module_name, class_name, method_name = path.rsplit(".", 2)
-                service_class = getattr(importlib.import_module(module_name), class_name)
-                cache[path] = getattr(service_class(info.context.user), method_name)
-            return cache[path](data)
-        except Exception as exc:
-            logger.warning("businessData serializer %s failed for task %s", path, self.id, exc_info=True)
-            return {"error": f"business data serializer {path} unavailable ({exc.__class__.__name__})"}
+        if not self.business_data_serializer:
+            return copy.deepcopy(self.data)
+        if not hasattr(self, "_business_data"):  # a task read alone (node(id:), a mutation payload)
+            self._business_data = _serialize_business_data(self.business_data_serializer, [self.data],
+                                                           info.context.user)[0]
+        return self._business_data
 
     def resolve_client_mutation_id(self, info):
         links = getattr(self, "mutation_links", None)
         if links is None:
             links = list(self.mutations.select_related("mutation").order_by("-mutation__request_date_time")[:1])
         return links[0].mutation.client_mutation_id if links else None
+
+
+def _serialize_business_data(name, datas, user):
+    from tasks_management.services import business_data_serializer
+
+    serializer_class = business_data_serializer(name)
+    if serializer_class is None:
+        return [{"error": f"business data serializer {name} unavailable"} for _ in datas]
+    try:
+        return serializer_class(user).serialize_many([copy.deepcopy(d) for d in datas])
+    except Exception as exc:  # a broken serializer must not break the task list
+        logger.warning("businessData serializer %s failed", name, exc_info=True)
+        return [{"error": f"business data serializer {name} unavailable ({exc.__class__.__name__})"} for _ in datas]
 
 
 def executors_filter_q(search):

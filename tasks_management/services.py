@@ -12,7 +12,7 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -465,19 +465,24 @@ class TaskGroupService(BaseService):
 # Maker-checker (CRUD approval) mixins
 # =============================================================================================
 class _CheckerLogicBase:
-    """Shared by the mixins; combine with a core ``BaseService`` subclass (OBJECT_TYPE, validation_class)."""
+    """Shared by the mixins; combine with a core ``BaseService`` subclass (OBJECT_TYPE, validation_class).
 
-    CHECKER_OPERATIONS = ()
+    A service using them declares ``CHECKER_SOURCE``: the task ``source`` and the prefix of its
+    ``business_event`` (``"<CHECKER_SOURCE>.<operation>"``), a constant so that renaming the class never
+    orphans pending tasks; and ``BUSINESS_DATA_SERIALIZER``, the registered name of the batch serializer
+    that makes its task data readable (``register_business_data_serializer``), or None.
+    """
 
-    def _business_data_serializer(self, data):
-        """Readable view of the task data for the ``businessData`` field; services override it."""
-        return data
+    CHECKER_SOURCE = None
+    BUSINESS_DATA_SERIALIZER = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "OBJECT_TYPE", None) is not None and not cls.CHECKER_SOURCE:
+            raise ImproperlyConfigured(f"{cls.__name__} uses maker-checker but declares no CHECKER_SOURCE")
 
     def _checker_source(self):
-        return self.__class__.__name__
-
-    def _checker_serializer_path(self):
-        return f"{self.__class__.__module__}.{self.__class__.__name__}._business_data_serializer"
+        return self.CHECKER_SOURCE
 
     def _get_entity(self, obj_data):
         obj_id = (obj_data or {}).get("id")
@@ -510,9 +515,9 @@ class _CheckerLogicBase:
                 incoming = serialize_payload(obj_data)
                 task_data = {
                     "source": self._checker_source(),
-                    "business_event": f"{self.__class__.__name__}.{operation}",
+                    "business_event": f"{self._checker_source()}.{operation}",
                     "executor_action_event": TasksManagementConfig.default_executor_event,
-                    "business_data_serializer": self._checker_serializer_path(),
+                    "business_data_serializer": self.BUSINESS_DATA_SERIALIZER,
                     "data": {"incoming_data": incoming, "current_data": {}},
                 }
                 if operation in ("update", "delete"):
@@ -590,7 +595,7 @@ def on_task_complete_service_handler(service_class):
     exception text never reaches clients). The effect runs inside a savepoint, so a failing effect leaves
     no partial change and the task stays ``COMPLETED`` with the failure visible.
     """
-    prefix = f"{service_class.__name__}."
+    prefix = f"{service_class.CHECKER_SOURCE}."
     operations = supported_checker_operations(service_class)
 
     def handler(**kwargs):
@@ -637,3 +642,37 @@ def _record_safely(task_id, user, success, message, detail):
         record_business_effect(task_id, user, success, message, detail)
     except Exception:
         logger.exception("Recording the business effect of task %s failed", task_id)
+
+
+# =============================================================================================
+# Public helpers for other modules
+# =============================================================================================
+TaskStatus = Task.Status
+
+
+def default_executor_event():
+    return TasksManagementConfig.default_executor_event
+
+
+def pending_task_exists(entity_ids, business_event=None):
+    """True when a maker-checker task (RECEIVED/ACCEPTED, not rule-generated) is pending on any of these
+    entities (optionally for one business event)."""
+    pending = Task.objects.filter(entity_id__in=[str(i) for i in entity_ids], status__in=Task.PENDING_STATUSES,
+                                  is_deleted=False, emission_key__isnull=True)
+    if business_event is not None:
+        pending = pending.filter(business_event=business_event)
+    return pending.exists()
+
+
+BUSINESS_DATA_SERIALIZERS = {}
+
+
+def register_business_data_serializer(name, serializer_class):
+    """Register a ``core.serializers.BatchSerializer`` under ``name`` (the value services declare as
+    ``BUSINESS_DATA_SERIALIZER`` and tasks store): ``businessData`` of a page of tasks is then built with one
+    ``get_attrs`` per serializer, not one lookup per task. Call it from the module's ``ready()``."""
+    BUSINESS_DATA_SERIALIZERS[name] = serializer_class
+
+
+def business_data_serializer(name):
+    return BUSINESS_DATA_SERIALIZERS.get(name)

@@ -30,6 +30,7 @@ class WidgetValidation(BaseModelValidation):
 
 
 class WidgetService(CheckerLogicServiceMixin, BaseService):
+    CHECKER_SOURCE = "WidgetService"
     OBJECT_TYPE = TmWidget
 
     def __init__(self, user, validation_class=WidgetValidation):
