@@ -7,18 +7,12 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 
-from core.apps import CoreConfig
-from core.gql.mutation import BaseMutation, check_perms
+from core.gql.mutation import BaseMutation, ServiceMutation, service_payload
 from core.models import Language, Role, RoleMutation, User, UserMutation
+from core.rights import has_rights
 from core.services import RoleService, UserService
 
 logger = logging.getLogger(__name__)
-
-
-def _raise_on_failure(result):
-    if not result.get("success"):
-        return [{"message": result.get("message"), "detail": result.get("detail")}]
-    return None
 
 
 class RoleInputType(BaseMutation.Input):
@@ -30,87 +24,75 @@ class RoleInputType(BaseMutation.Input):
     rights_id = graphene.List(graphene.Int, required=False)
 
 
-class CreateRoleMutation(BaseMutation):
+class _CoreMutation(ServiceMutation):
     _mutation_module = "core"
+
+    class Meta:
+        abstract = True
+
+
+def _require_uuid(data, what="uuid is required"):
+    if not data.get("uuid"):
+        raise ValidationError(what)
+
+
+class CreateRoleMutation(_CoreMutation):
     _mutation_class = "CreateRoleMutation"
+    permission = "core.gql_mutation_create_roles_perms"
+    service, method = RoleService, "create"
+    link_model, link_field = RoleMutation, "role"
 
     class Input(RoleInputType):
         pass
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_create_roles_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        client_mutation_id = data.get("client_mutation_id")
-        payload = {k: v for k, v in data.items() if k not in ("client_mutation_id", "client_mutation_label", "uuid")}
+    def payload(cls, user, data):
+        payload = service_payload(data)
+        payload.pop("uuid", None)
         payload["is_system"] = 0
-        result = RoleService(user).create(payload)
-        if result.get("success") and client_mutation_id:
-            RoleMutation.object_mutated(user, client_mutation_id=client_mutation_id,
-                                        role=Role.objects.get(uuid=result["data"]["uuid"]))
-        return _raise_on_failure(result)
+        return payload
 
 
-class UpdateRoleMutation(BaseMutation):
-    _mutation_module = "core"
+class UpdateRoleMutation(_CoreMutation):
     _mutation_class = "UpdateRoleMutation"
+    permission = "core.gql_mutation_update_roles_perms"
+    service, method = RoleService, "update"
 
     class Input(RoleInputType):
         pass
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_update_roles_perms)
-        if not data.get("uuid"):
-            raise ValidationError("uuid is required")
+    def check_access(cls, user, data):
+        _require_uuid(data)
 
     @classmethod
-    def _mutate(cls, user, **data):
-        payload = {k: v for k, v in data.items() if k not in ("client_mutation_id", "client_mutation_label")}
+    def payload(cls, user, data):
+        payload = service_payload(data)
         payload.pop("is_system", None)  # the system flag of a role is not editable from the client
-        return _raise_on_failure(RoleService(user).update(payload))
+        return payload
 
 
-class DeleteRoleMutation(BaseMutation):
-    _mutation_module = "core"
+class DeleteRoleMutation(_CoreMutation):
     _mutation_class = "DeleteRoleMutation"
+    permission = "core.gql_mutation_delete_roles_perms"
+    service, method = RoleService, "delete"
+    each, each_key = "uuids", "uuid"
 
     class Input(BaseMutation.Input):
         uuids = graphene.List(graphene.String)
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_delete_roles_perms)
 
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = RoleService(user)
-        for uuid in data.get("uuids") or []:
-            errors = _raise_on_failure(service.delete({"uuid": uuid}))
-            if errors:
-                return errors
-        return None
-
-
-class DuplicateRoleMutation(BaseMutation):
-    _mutation_module = "core"
+class DuplicateRoleMutation(_CoreMutation):
     _mutation_class = "DuplicateRoleMutation"
+    permission = "core.gql_mutation_duplicate_roles_perms"
+    service, method = RoleService, "duplicate"
 
     class Input(RoleInputType):
         pass
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_duplicate_roles_perms)
-        if not data.get("uuid"):
-            raise ValidationError("uuid of the role to duplicate is required")
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = {k: v for k, v in data.items() if k not in ("client_mutation_id", "client_mutation_label")}
-        return _raise_on_failure(RoleService(user).duplicate(payload))
+    def check_access(cls, user, data):
+        _require_uuid(data, "uuid of the role to duplicate is required")
 
 
 class UserInputType(BaseMutation.Input):
@@ -129,49 +111,6 @@ class UserInputType(BaseMutation.Input):
     roles = graphene.List(graphene.Int, required=False)
 
 
-class CreateUserMutation(BaseMutation):
-    _mutation_module = "core"
-    _mutation_class = "CreateUserMutation"
-
-    class Input(UserInputType):
-        pass
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_create_users_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        _check_can_grant_roles(user, data.get("roles"))
-        client_mutation_id = data.get("client_mutation_id")
-        payload = {k: v for k, v in data.items() if k not in ("client_mutation_id", "client_mutation_label", "uuid")}
-        result = UserService(user).create_or_update(payload)
-        if result.get("success") and client_mutation_id:
-            UserMutation.object_mutated(user, client_mutation_id=client_mutation_id,
-                                        core_user=User.objects.get(id=result["data"]["id"]))
-        return _raise_on_failure(result)
-
-
-class UpdateUserMutation(BaseMutation):
-    _mutation_module = "core"
-    _mutation_class = "UpdateUserMutation"
-
-    class Input(UserInputType):
-        pass
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_update_users_perms)
-        if not data.get("uuid"):
-            raise ValidationError("uuid is required")
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        _check_can_grant_roles(user, data.get("roles"))
-        payload = {k: v for k, v in data.items() if k not in ("client_mutation_id", "client_mutation_label")}
-        return _raise_on_failure(UserService(user).create_or_update(payload))
-
-
 def _check_can_grant_roles(user, role_ids):
     """Nobody hands out rights they do not hold themselves (privilege escalation guard)."""
     if not role_ids or user.is_superuser or user.is_imis_admin:
@@ -184,25 +123,48 @@ def _check_can_grant_roles(user, role_ids):
         raise PermissionDenied("unauthorized")
 
 
-class DeleteUserMutation(BaseMutation):
-    _mutation_module = "core"
+class CreateUserMutation(_CoreMutation):
+    _mutation_class = "CreateUserMutation"
+    permission = "core.gql_mutation_create_users_perms"
+    service, method = UserService, "create_or_update"
+    link_model, link_field = UserMutation, "core_user"
+
+    class Input(UserInputType):
+        pass
+
+    @classmethod
+    def check_access(cls, user, data):
+        _check_can_grant_roles(user, data.get("roles"))
+
+    @classmethod
+    def payload(cls, user, data):
+        payload = service_payload(data)
+        payload.pop("uuid", None)
+        return payload
+
+
+class UpdateUserMutation(_CoreMutation):
+    _mutation_class = "UpdateUserMutation"
+    permission = "core.gql_mutation_update_users_perms"
+    service, method = UserService, "create_or_update"
+
+    class Input(UserInputType):
+        pass
+
+    @classmethod
+    def check_access(cls, user, data):
+        _require_uuid(data)
+        _check_can_grant_roles(user, data.get("roles"))
+
+
+class DeleteUserMutation(_CoreMutation):
     _mutation_class = "DeleteUserMutation"
+    permission = "core.gql_mutation_delete_users_perms"
+    service, method = UserService, "delete"
+    each, each_key = "uuids", "uuid"
 
     class Input(BaseMutation.Input):
         uuids = graphene.List(graphene.String)
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, CoreConfig.gql_mutation_delete_users_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = UserService(user)
-        for uuid in data.get("uuids") or []:
-            errors = _raise_on_failure(service.delete({"uuid": uuid}))
-            if errors:
-                return errors
-        return None
 
 
 class ChangeUserLanguageMutation(BaseMutation):
@@ -246,7 +208,7 @@ class ChangePasswordMutation(PasswordResultMutation):
             raise PermissionDenied("unauthorized")
         target = user
         if username and username != user.username:
-            if not user.has_perms(CoreConfig.gql_mutation_update_users_perms):
+            if not has_rights(user, "core.gql_mutation_update_users_perms"):
                 raise PermissionDenied("unauthorized")
             target = User.objects.filter(username=username, is_active=True).first()
             if target is None:

@@ -5,18 +5,8 @@ import graphene
 from graphene_django import DjangoObjectType
 
 from core.gql.connection import ExtendedConnection
-
-
-def _node_allowed(info, perms=None):
-    """Rights for ``node(id:)`` lookups, which bypass the list resolvers (and their checks)."""
-    user = info.context.user
-    return bool(user and user.is_authenticated and (perms is None or user.has_perms(perms)))
-
-
-def _core_perms(name):
-    from core.apps import CoreConfig
-
-    return getattr(CoreConfig, name)
+from core.gql.types import ProtectedType
+from core.rights import has_rights, is_authenticated
 from core.models import (
     InteractiveUser,
     Language,
@@ -36,12 +26,13 @@ class LanguageGQLType(DjangoObjectType):
         fields = ("code", "name", "sort_order")
 
 
-class LocationGQLType(DjangoObjectType):
+class LocationGQLType(ProtectedType):
+    public = True  # the location pickers of every page need them
+
     uuid = graphene.String()
 
     class Meta:
         model = Location
-        interfaces = (graphene.relay.Node,)
         fields = ("id", "uuid", "code", "name", "type", "parent", "validity_from", "validity_to", "json_ext",
                   "children")
         filter_fields = {
@@ -53,7 +44,6 @@ class LocationGQLType(DjangoObjectType):
             "parent__uuid": ["exact"],
             "parent__id": ["exact"],
         }
-        connection_class = ExtendedConnection
         convert_choices_to_enum = False
 
     def resolve_uuid(self, info):
@@ -61,6 +51,17 @@ class LocationGQLType(DjangoObjectType):
 
     def resolve_type(self, info):
         return self.type
+
+
+def _own_or_user_reader(info, own_attribute, node_id):
+    """One's own account is readable; anybody else's needs the user search right (121701).
+
+    The user types keep graphene's plain foreign-key resolution (every list shows ``userUpdated { username }``
+    to whoever may read the row), so only ``node(id:)`` is guarded here."""
+    user = getattr(info.context, "user", None)
+    if not is_authenticated(user):
+        return False
+    return str(getattr(user, own_attribute)) == str(node_id) or has_rights(user, "core.gql_query_users_perms")
 
 
 class InteractiveUserGQLType(DjangoObjectType):
@@ -77,11 +78,7 @@ class InteractiveUserGQLType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        user = info.context.user
-        if not _node_allowed(info) or (str(user.i_user_id) != str(id)
-                                       and not user.has_perms(_core_perms("gql_query_users_perms"))):
-            return None
-        return super().get_node(info, id)
+        return super().get_node(info, id) if _own_or_user_reader(info, "i_user_id", id) else None
 
     def resolve_uuid(self, info):
         return str(self.uuid)
@@ -154,11 +151,7 @@ class UserGQLType(DjangoObjectType):
 
     @classmethod
     def get_node(cls, info, id):
-        user = info.context.user
-        if not _node_allowed(info) or (str(user.id) != str(id)
-                                       and not user.has_perms(_core_perms("gql_query_users_perms"))):
-            return None
-        return super().get_node(info, id)
+        return super().get_node(info, id) if _own_or_user_reader(info, "id", id) else None
 
     def resolve_uuid(self, info):
         return str(self.id)
@@ -192,13 +185,14 @@ class UserGQLType(DjangoObjectType):
         return link.mutation.client_mutation_id if link else None
 
 
-class RoleGQLType(DjangoObjectType):
+class RoleGQLType(ProtectedType):
+    read_perms = "core.gql_query_roles_perms"
+
     uuid = graphene.String()
     client_mutation_id = graphene.String()
 
     class Meta:
         model = Role
-        interfaces = (graphene.relay.Node,)
         fields = ("id", "uuid", "name", "alt_language", "is_system", "is_blocked", "validity_from", "validity_to",
                   "rights")
         filter_fields = {
@@ -207,13 +201,6 @@ class RoleGQLType(DjangoObjectType):
             "alt_language": ["exact", "iexact", "istartswith", "icontains"],
             "is_blocked": ["exact"],
         }
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_node(cls, info, id):
-        if not _node_allowed(info, _core_perms("gql_query_roles_perms")):
-            return None
-        return super().get_node(info, id)
 
     def resolve_uuid(self, info):
         return str(self.uuid)
@@ -223,19 +210,13 @@ class RoleGQLType(DjangoObjectType):
         return link.mutation.client_mutation_id if link else None
 
 
-class RoleRightGQLType(DjangoObjectType):
+class RoleRightGQLType(ProtectedType):
+    read_perms = "core.gql_query_roles_perms"
+
     class Meta:
         model = RoleRight
-        interfaces = (graphene.relay.Node,)
         fields = ("id", "role", "right_id", "validity_from", "validity_to")
         filter_fields = {"role__uuid": ["exact"], "role__id": ["exact"], "right_id": ["exact"]}
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_node(cls, info, id):
-        if not _node_allowed(info, _core_perms("gql_query_roles_perms")):
-            return None
-        return super().get_node(info, id)
 
 
 class UserDistrictGQLType(DjangoObjectType):
@@ -244,13 +225,16 @@ class UserDistrictGQLType(DjangoObjectType):
         fields = ("id", "user", "location", "validity_from", "validity_to")
 
 
-class MutationLogGQLType(DjangoObjectType):
+class MutationLogGQLType(ProtectedType):
+    """Any logged-in user reads the logs of their own mutations (superusers: every log)."""
+
+    public = True
+
     user = graphene.Field(UserGQLType)
     status = graphene.Int()
 
     class Meta:
         model = MutationLog
-        interfaces = (graphene.relay.Node,)
         fields = ("id", "json_content", "user", "request_date_time", "client_mutation_id", "client_mutation_label",
                   "client_mutation_details", "status", "error", "autogenerated_code", "json_ext")
         filter_fields = {
@@ -261,16 +245,11 @@ class MutationLogGQLType(DjangoObjectType):
             "status": ["exact", "gte"],
             "user": ["exact"],
         }
-        connection_class = ExtendedConnection
         convert_choices_to_enum = False
 
     @classmethod
-    def get_node(cls, info, id):
-        if not _node_allowed(info):
-            return None
-        log = super().get_node(info, id)
-        user = info.context.user
-        return log if log is not None and (user.is_superuser or log.user_id == user.id) else None
+    def restrict(cls, queryset, user):
+        return queryset if user.is_superuser else queryset.filter(user=user)
 
     def resolve_status(self, info):
         return self.status

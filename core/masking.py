@@ -3,7 +3,7 @@
 Configured ``json_ext.<key>[.<key>…]`` paths are blanked — numbers become 0, any other non-null value
 ``***************``; nulls and absent keys stay — unless the user holds core's ``gql_query_unmasked_data_perms``
 (900101). GraphQL types mask in Python (:func:`mask_json`); exports mask in SQL (:func:`mask_queryset`), so the
-rows that core's export streams — also when a celery task rebuilds the file from the pickled query — never
+rows that core's export streams — also when a celery task rebuilds the file from its stored description — never
 carry the clear values.
 """
 from django.db import NotSupportedError

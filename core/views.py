@@ -95,11 +95,13 @@ class OpenIMISGraphQLView(GraphQLView):
 
 
 def _is_user_facing(exc):
-    from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+    """Business errors, and the input errors of graphene / graphql-relay (ValueError, AssertionError: bad ids,
+    page limits, unknown order fields). Anything else (KeyError, database errors …) is internal."""
     from graphql import GraphQLError
 
-    return isinstance(exc, (PermissionDenied, ValidationError, JSONWebTokenError, ValueError, AssertionError,
-                            ObjectDoesNotExist, GraphQLError, LookupError))
+    from core.errors import is_business_error
+
+    return is_business_error(exc) or isinstance(exc, (JSONWebTokenError, GraphQLError, ValueError, AssertionError))
 
 
 graphql_view = csrf_exempt(jwt_cookie(OpenIMISGraphQLView.as_view()))

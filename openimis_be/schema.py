@@ -14,7 +14,7 @@ class SecuredNodeField(graphene.relay.node.NodeField):
         resolve_node = super().wrap_resolve(parent_resolver)
 
         def resolve(root, info, **args):
-            from core.schema import require
+            from core.rights import require
 
             require(info.context.user)
             return resolve_node(root, info, **args)

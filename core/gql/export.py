@@ -4,15 +4,20 @@ A module Query lists ``exportable_fields``; for each list field ``x`` a query ``
 the same arguments plus ``fileFormat``, ``fields`` and ``fieldsColumns``. The export reuses the list's
 resolver, so rights and row security are exactly those of the list. Rows are streamed from the
 database (``values_list().iterator()``); large sets are written by a celery task.
+
+A large export stores for its worker a declarative description — the export field, its arguments as the
+client sent them, the columns, the user — never a pickled query: the worker rebuilds the queryset through
+the list's own resolver as that user, so rights, row security and masking are applied again by the code
+deployed when it runs.
 """
-import base64
 import csv
 import io
 import json
-import pickle
 import uuid
+from types import SimpleNamespace
 
 import graphene
+from graphene.utils.str_converters import to_camel_case
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -114,8 +119,11 @@ def export_fields_of(export):
     return json.loads(export.sql_query or "{}").get("spec", {"fields": [], "columns": {}})
 
 
-def create_export(user, queryset, fields, columns, file_format, model_name):
+def create_export(user, queryset, fields, columns, file_format, model_name, source):
+    """``source``: ``{"field": <export field>, "arguments": <its arguments as the client sent them>}``, how a
+    worker rebuilds ``queryset`` for a large export."""
     from core.models import ExportableQueryModel
+    from core.scheduling import enqueue_on_commit
     from core.tasks import build_export
 
     file_format = (file_format or "csv").lower()
@@ -128,25 +136,55 @@ def create_export(user, queryset, fields, columns, file_format, model_name):
     name = f"{uuid.uuid4()}.{file_format}"
     export = ExportableQueryModel.objects.create(
         name=name, model=model_name, user=user, file_format=file_format,
-        sql_query=json.dumps({"spec": {"fields": fields, "columns": columns or {}},
-                              "model_label": queryset.model._meta.label,
-                              "query": base64.b64encode(pickle.dumps(queryset.query)).decode("ascii")}),
+        sql_query=json.dumps({"spec": {"fields": fields, "columns": columns or {}}, **source}),
     )
     threshold = getattr(settings, "EXPORT_ASYNC_THRESHOLD", 10000)
     if queryset.count() > threshold:
-        build_export.delay(str(export.id))
+        enqueue_on_commit(build_export, str(export.id))
     else:
         build_export_file(export, queryset)
     return export
 
 
+# export field (camelCase, as in the schema) → (declaring module Query, list name, list field)
+EXPORTABLE_LISTS = {}
+
+
+def list_queryset(declaring_query, list_name, list_field, info, kwargs):
+    """The list's rows exactly as the list answers them: its resolver (rights), filters, order, then the
+    declaring Query's ``export_patches`` (e.g. masking for ``info.context.user``), applied last."""
+    resolver = getattr(declaring_query, f"resolve_{list_name}", None)
+    iterable = resolver(None, info, **kwargs) if resolver else None
+    if iterable is None:
+        iterable = list_field.model._default_manager.all()
+    connection = list_field.type
+    while hasattr(connection, "of_type"):
+        connection = connection.of_type
+    queryset = OrderedDjangoFilterConnectionField.resolve_queryset.__func__(
+        OrderedDjangoFilterConnectionField, connection, iterable, info, dict(kwargs),
+        list_field.filtering_args, list_field.filterset_class,
+    )
+    for patch in declaring_query.__dict__.get("export_patches", {}).get(list_name, []):
+        queryset = patch(queryset, info)
+    return queryset
+
+
 def queryset_of(export):
-    from django.apps import apps
+    """A stored export's rows, rebuilt in a worker through the list's resolver, as the export's user."""
+    from graphql.utilities import coerce_input_value
+
+    from openimis_be.schema import schema
 
     spec = json.loads(export.sql_query)
-    queryset = apps.get_model(spec["model_label"])._default_manager.all()
-    queryset.query = pickle.loads(base64.b64decode(spec["query"]))  # written by create_export only
-    return queryset
+    declaring_query, list_name, list_field = EXPORTABLE_LISTS[spec["field"]]
+    field = schema.graphql_schema.query_type.fields[spec["field"]]
+    kwargs = {}
+    for name, value in spec.get("arguments", {}).items():
+        argument = field.args[name]
+        kwargs[argument.out_name or name] = coerce_input_value(value, argument.type)
+    request = SimpleNamespace(user=export.user, META={}, COOKIES={}, GET={}, POST={})
+    info = SimpleNamespace(context=request, field_nodes=[], fragments={}, variable_values={})
+    return list_queryset(declaring_query, list_name, list_field, info, kwargs)
 
 
 def _validate_fields(model, fields):
@@ -163,23 +201,16 @@ def _validate_fields(model, fields):
 def _export_resolver(list_name, list_field, declaring_query):
     def resolve(root, info, file_format="csv", fields=None, fields_columns=None, **kwargs):
         # the module Query that declares the list (not the stitched root) owns its resolver and patches
-        resolver = getattr(declaring_query, f"resolve_{list_name}", None)
-        iterable = resolver(root, info, **kwargs) if resolver else None
-        if iterable is None:
-            iterable = list_field.model._default_manager.all()
-        connection = list_field.type
-        while hasattr(connection, "of_type"):
-            connection = connection.of_type
-        queryset = OrderedDjangoFilterConnectionField.resolve_queryset.__func__(
-            OrderedDjangoFilterConnectionField, connection, iterable, info, dict(kwargs),
-            list_field.filtering_args, list_field.filterset_class,
-        )
+        from core.gql.mutation import to_external
+
+        queryset = list_queryset(declaring_query, list_name, list_field, info, kwargs)
         columns = json.loads(fields_columns) if fields_columns else {}
-        patches = declaring_query.__dict__.get("export_patches", {}).get(list_name, [])
-        for patch in patches:  # last, on the filtered and row-secured queryset: e.g. masking for this user
-            queryset = patch(queryset, info)
+        by_python_name = {argument.out_name or name: (name, argument)
+                          for name, argument in info.parent_type.fields[info.field_name].args.items()}
+        sent = {by_python_name[key][0]: to_external(value, by_python_name[key][1].type)
+                for key, value in kwargs.items() if key in by_python_name}
         export = create_export(info.context.user, queryset, fields or [], columns, file_format,
-                               list_field.model.__name__)
+                               list_field.model.__name__, source={"field": info.field_name, "arguments": sent})
         return export.name
 
     return resolve
@@ -203,4 +234,5 @@ class ExportableQueryMixin:
                       "fields_columns": graphene.String()},
             ))
             setattr(cls, f"resolve_{export_name}", staticmethod(_export_resolver(name, list_field, cls)))
+            EXPORTABLE_LISTS[to_camel_case(export_name)] = (cls, name, list_field)
         super().__init_subclass__(**kwargs)

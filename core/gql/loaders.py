@@ -50,6 +50,15 @@ class BatchLoader:
         self.pending.update(k for k in keys if k is not None and k not in self.values)
         return self
 
+    def seed(self, values):
+        """Values already known (e.g. rows joined by select_related): no query for them."""
+        for key, value in values.items():
+            key = self.normalize(key)
+            if key is not None:
+                self.values[key] = value
+                self.pending.discard(key)
+        return self
+
     def load(self, key):
         key = None if key is None else self.normalize(key)
         if key is None:

@@ -305,6 +305,7 @@ class ServiceMutation(BaseMutation):
     link_model = None
     link_field = None
     each = None
+    each_key = "id"
     report_each_failure = True
 
     class Meta:
@@ -347,7 +348,7 @@ class ServiceMutation(BaseMutation):
         if cls.each:
             failures = []
             for obj_id in data.get(cls.each) or []:
-                result = cls.call_service(user, {"id": str(obj_id)})
+                result = cls.call_service(user, {cls.each_key: str(obj_id)})
                 if result and result.get("success") is False:
                     failures.append(result)
                 else:

@@ -57,6 +57,18 @@ class ProtectedType(DjangoObjectType):
         return hook(queryset, user) if hook is not None else queryset
 
     @classmethod
+    def has_row_security(cls):
+        """Whether rows are filtered per user beyond the rights (else a readable type shows every row)."""
+        if cls.restrict.__func__ is not ProtectedType.restrict.__func__:
+            return True
+        hook = getattr(cls._meta.model, "get_queryset", None)
+        if hook is None:
+            return False
+        from core.models import HistoryModel
+
+        return getattr(hook, "__func__", hook) is not HistoryModel.get_queryset.__func__
+
+    @classmethod
     def get_queryset(cls, queryset, info):
         if not cls.readable(info):
             return queryset.none()
@@ -79,8 +91,19 @@ class ProtectedType(DjangoObjectType):
             if not field.is_relation or field.name not in exposed:
                 continue
             target = registry.get_type_for_model(field.related_model)
-            if target is not None and issubclass(target, ProtectedType):
-                NodeLoader.for_request(info, target).prime(getattr(node, field.attname) for node in nodes)
+            if target is None or not issubclass(target, ProtectedType):
+                continue
+            loader = NodeLoader.for_request(info, target)
+            joined = [node for node in nodes if field.is_cached(node)]
+            rest = [node for node in nodes if not field.is_cached(node)]
+            if joined and target.has_row_security():
+                rest, joined = nodes, []
+            if joined:
+                # the rows came with the page (select_related) and only the type's rights apply to them
+                readable = target.readable(info)
+                loader.seed({getattr(node, field.attname): field.get_cached_value(node) if readable else None
+                             for node in joined})
+            loader.prime(getattr(node, field.attname) for node in rest)
 
     # --- masking --------------------------------------------------------------------------------------------
     def resolve_json_ext(root, info):

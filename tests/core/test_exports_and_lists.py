@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from graphql_jwt.shortcuts import get_token
 
-from core.models import ExportableQueryModel, Location, ModuleConfiguration, Role
+from core.models import ExportableQueryModel, Location, ModuleConfiguration, Role, RoleRight, invalidate_rights_cache
 from core.test_helpers import create_role, create_test_interactive_user
 from tests.core.test_app.models import Widget
 
@@ -67,13 +67,41 @@ def test_export_bad_field_is_an_error(schema_with_widgets, gql, widget_reader):
     assert "Unknown export field" in content["errors"][0]["message"]
 
 
-def test_large_export_runs_in_celery_task(schema_with_widgets, gql, widget_reader, admin_user, settings):
+def test_large_export_runs_in_celery_task(schema_with_widgets, gql, widget_reader, admin_user, settings,
+                                          django_capture_on_commit_callbacks):
     settings.EXPORT_ASYNC_THRESHOLD = 1
     for i in range(3):
-        Widget(name=f"w{i}").save(user=admin_user)
-    name = gql(widget_reader).data('{ widgetsExport(fields: ["name"], orderBy: ["name"]) }')["widgetsExport"]
+        Widget(name=f"w{i}", json_ext={"email": f"w{i}@example.org"}).save(user=admin_user)
+    Widget(name="other").save(user=admin_user)
+    query = '{ widgetsExport(name_Icontains: "w", fields: ["name", "json_ext__email"], orderBy: ["-name"]) }'
+    with django_capture_on_commit_callbacks() as queued:  # the worker starts only once the request commits
+        name = gql(widget_reader).data(query)["widgetsExport"]
+    export = ExportableQueryModel.objects.get(name=name)
+    assert not export.content and len(queued) == 1
+    stored = json.loads(export.sql_query)  # a description, not a pickled query
+    assert stored["field"] == "widgetsExport" and stored["arguments"] == {"name_Icontains": "w", "orderBy": ["-name"]}
+    queued[0]()  # the celery task (eager here) rebuilds the rows through the list's resolver as the user
     rows = list(csv.reader(io.StringIO(b"".join(_fetch(widget_reader, name).streaming_content).decode())))
-    assert rows == [["name"], ["w0"], ["w1"], ["w2"]]
+    assert rows == [["name", "json_ext__email"], ["w2", "w2@example.org"], ["w1", "w1@example.org"],
+                    ["w0", "w0@example.org"]]
+
+
+def test_large_export_worker_applies_the_rights_of_the_time_it_runs(schema_with_widgets, gql, widget_reader,
+                                                                    admin_user, settings,
+                                                                    django_capture_on_commit_callbacks):
+    from django.core.exceptions import PermissionDenied
+
+    from core.gql.export import queryset_of
+
+    settings.EXPORT_ASYNC_THRESHOLD = 0
+    Widget(name="w").save(user=admin_user)
+    with django_capture_on_commit_callbacks():
+        name = gql(widget_reader).data('{ widgetsExport(fields: ["name"]) }')["widgetsExport"]
+    export = ExportableQueryModel.objects.get(name=name)
+    RoleRight.objects.filter(role__user_roles__user_id=widget_reader.i_user_id).delete()
+    invalidate_rights_cache()
+    with pytest.raises(PermissionDenied):
+        queryset_of(export)
 
 
 def test_widget_list_is_n_plus_one_free(schema_with_widgets, gql, widget_reader, admin_user,

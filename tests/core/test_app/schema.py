@@ -5,7 +5,7 @@ from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.types import HistoryModelType
 from core.gql.export import ExportableQueryMixin
 from core.gql.mutation import BaseMutation, check_perms, strip_client_fields
-from core.schema import require
+from core.rights import require
 from tests.core.test_app.apps import CoreTestAppConfig
 from tests.core.test_app.models import Part, Widget
 
