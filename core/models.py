@@ -333,50 +333,39 @@ class User(AbstractBaseUser, PermissionsMixin):
     def language(self):
         return self.i_user.language_id if self.i_user_id else "en"
 
-    def _cache_key(self, name):
-        return f"core:{name}:{rights_cache_generation()}:{self.pk}"
-
     @property
     def rights(self):
         """Distinct right codes (ints) of the user's current roles; empty for technical users."""
-        if not self.i_user_id:
-            return []
-        return memoized(("rights", self.pk), self._load_rights)
-
-    def _load_rights(self):
-        key = self._cache_key("rights")
-        rights = cache.get(key)
-        if rights is None:
-            rights = sorted(set(
-                RoleRight.objects.filter(
-                    validity_to__isnull=True,
-                    role__validity_to__isnull=True,
-                    role__is_blocked=False,
-                    role__user_roles__user_id=self.i_user_id,
-                    role__user_roles__validity_to__isnull=True,
-                ).values_list("right_id", flat=True)
-            ))
-            cache.set(key, rights, None)
-        return rights
+        return self._access()[0] if self.i_user_id else []
 
     @property
     def is_imis_admin(self):
-        if not self.i_user_id:
-            return False
-        return memoized(("is_imis_admin", self.pk), self._load_is_imis_admin)
+        return self._access()[1] if self.i_user_id else False
 
-    def _load_is_imis_admin(self):
-        key = self._cache_key("is_imis_admin")
-        value = cache.get(key)
-        if value is None:
-            value = UserRole.objects.filter(
+    def _access(self):
+        """``(rights, is IMIS admin)``: one cache entry per user and rights generation, read once per request."""
+        return memoized(("access", self.pk), self._load_access)
+
+    def _load_access(self):
+        key = f"core:access:{rights_cache_generation()}:{self.pk}"
+        access = cache.get(key)
+        if access is None:
+            rights = sorted(set(RoleRight.objects.filter(
+                validity_to__isnull=True,
+                role__validity_to__isnull=True,
+                role__is_blocked=False,
+                role__user_roles__user_id=self.i_user_id,
+                role__user_roles__validity_to__isnull=True,
+            ).values_list("right_id", flat=True)))
+            is_admin = UserRole.objects.filter(
                 user_id=self.i_user_id,
                 validity_to__isnull=True,
                 role__validity_to__isnull=True,
                 role__is_system=IMIS_ADMIN_SYSTEM_ID,
             ).exists()
-            cache.set(key, value, 600)
-        return value
+            access = (rights, is_admin)
+            cache.set(key, access, None)
+        return access
 
     def has_perm(self, perm, obj=None):
         if not self.is_active:

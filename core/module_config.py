@@ -45,11 +45,9 @@ class ModuleAppConfig(AppConfig):
 
 
 def openimis_app_configs():
+    by_name = {config.name: config for config in apps.get_app_configs()}
     for module in settings.OPENIMIS_MODULES:
-        try:
-            config = apps.get_app_config(module.split(".")[-1])
-        except LookupError:
-            continue
+        config = by_name.get(module)
         if isinstance(config, ModuleAppConfig):
             yield config
 

@@ -56,6 +56,9 @@ class CacheGeneration:
         self.key = key
 
     def current(self):
+        return memoized(("generation", self.key), self._read)
+
+    def _read(self):
         from django.core.cache import cache
 
         value = cache.get(self.key)

@@ -22,4 +22,7 @@ from pathlib import Path as _Path  # noqa: E402
 
 for _apps_py in sorted((_Path(BASE_DIR) / "tests").glob("*/test_app/apps.py")):  # noqa: F405
     INSTALLED_APPS.insert(INSTALLED_APPS.index("openimis_be"), f"tests.{_apps_py.parent.parent.name}.test_app")  # noqa: F405
+# The module written from docs/DEVELOPING.md alone is a full module of the suite's assembly: stitched into the
+# schema, its demo, rights and jobs collected, swept by the denial and node(id:) tests.
+OPENIMIS_MODULES = [*OPENIMIS_MODULES, "tests.guide.test_app"]  # noqa: F405
 SILENCED_SYSTEM_CHECKS = ["core.W001", "core.W003"]  # tests run introspection on and a local cache

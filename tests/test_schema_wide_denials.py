@@ -63,7 +63,7 @@ QUERY_ARGS = {
 }
 # The admin must see rows in these lists: proves the demo data is there and the sweep would see a leak.
 ADMIN_SEES_ROWS = ["individual", "group", "groupIndividual", "benefitPlan", "tickets", "task", "taskGroup",
-                   "users", "role", "individualHistory"]
+                   "users", "role", "individualHistory", "visit", "visitHistory"]
 
 # ---- mutations -----------------------------------------------------------------------------------------------
 # Not OpenIMIS logged mutations (no internalId): JWT / password flows, covered in tests/core/test_auth.py.
@@ -171,6 +171,10 @@ def mutation_inputs(user):
     inputs["updateTaskGroup"].update(code="sweep-renamed", completionPolicy="ANY")
     inputs["updateIndividual"].update(firstName="Sweep", lastName="Renamed", dob="1990-01-01")
     inputs["updateGroup"].update(code="SWEEP4")
+    visit = _first("guide.Visit", is_deleted=False)  # the module written from docs/DEVELOPING.md
+    inputs["createVisit"] = {"subject": "sweep"}
+    inputs["recordVisitOutcome"] = {"id": visit and visit.id, "outcome": "DONE"}
+    inputs["deleteVisit"] = {"ids": [visit and visit.id]}
     inputs["createComment"] = {"ticketId": ticket and ticket.id, "comment": "sweep"}
     inputs["resolveGrievanceByComment"] = {"id": comment and comment.id}
     return inputs
