@@ -31,8 +31,9 @@ class HistoryModelAdmin(SimpleHistoryAdmin):
         obj.delete(user=request.user)  # soft delete: the row stays, with its history
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset.filter(is_deleted=False):
-            obj.delete(user=request.user)
+        from core.bulk import soft_delete_with_history
+
+        soft_delete_with_history(queryset, user=request.user)  # one statement, history rows included
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -11,6 +11,7 @@ from graphql_jwt.exceptions import JSONWebTokenError
 from core.apps import CoreConfig
 from core.custom_filters import CustomFilterRegistryPoint
 from core.gql.connection import OrderedDjangoFilterConnectionField  # noqa: F401  (public import path)
+from core.gql.mutation import mutation_fields
 from core.gql_mutations import (
     ChangePasswordMutation,
     ChangeUserLanguageMutation,
@@ -267,22 +268,9 @@ class Query(graphene.ObjectType):
         return definitions
 
 
-class Mutation(graphene.ObjectType):
-    token_auth = TokenAuth.Field()
-    verify_token = VerifyToken.Field()
-    refresh_token = RefreshToken.Field()
-    revoke_token = RevokeToken.Field()
-    delete_token_cookie = DeleteTokenCookie.Field()
-    delete_refresh_token_cookie = graphql_jwt.DeleteRefreshTokenCookie.Field()
-
-    create_role = CreateRoleMutation.Field()
-    update_role = UpdateRoleMutation.Field()
-    delete_role = DeleteRoleMutation.Field()
-    duplicate_role = DuplicateRoleMutation.Field()
-    create_user = CreateUserMutation.Field()
-    update_user = UpdateUserMutation.Field()
-    delete_user = DeleteUserMutation.Field()
-    change_user_language = ChangeUserLanguageMutation.Field()
-    change_password = ChangePasswordMutation.Field()
-    reset_password = ResetPasswordMutation.Field()
-    set_password = SetPasswordMutation.Field()
+Mutation = mutation_fields(
+    TokenAuth, VerifyToken, RefreshToken, RevokeToken, DeleteTokenCookie, graphql_jwt.DeleteRefreshTokenCookie,
+    CreateRoleMutation, UpdateRoleMutation, DeleteRoleMutation, DuplicateRoleMutation,
+    CreateUserMutation, UpdateUserMutation, DeleteUserMutation,
+    ChangeUserLanguageMutation, ChangePasswordMutation, ResetPasswordMutation, SetPasswordMutation,
+)

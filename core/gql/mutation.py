@@ -363,3 +363,12 @@ class ServiceMutation(BaseMutation):
 
 class IdsInput:
     ids = graphene.List(graphene.UUID)
+
+
+def mutation_fields(*mutations):
+    """A module's ``Mutation`` type: one field per mutation class, named after the class as openIMIS names them
+    (``CreateThingMutation`` → ``createThing``, ``TokenAuth`` → ``tokenAuth``)."""
+    from graphene.utils.str_converters import to_snake_case
+
+    fields = {to_snake_case(cls.__name__.removesuffix("Mutation")): cls.Field() for cls in mutations}
+    return type("Mutation", (graphene.ObjectType,), fields)

@@ -2,6 +2,7 @@ import graphene
 
 from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.export import ExportableQueryMixin
+from core.gql.mutation import mutation_fields
 from core.masking import masking_policy
 from core.rights import require
 from tests.guide.test_app.gql_mutations import CreateVisitMutation, DeleteVisitMutation, RecordVisitOutcomeMutation
@@ -32,7 +33,4 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         return Visit.history.model.objects.all()
 
 
-class Mutation(graphene.ObjectType):
-    create_visit = CreateVisitMutation.Field()
-    record_visit_outcome = RecordVisitOutcomeMutation.Field()
-    delete_visit = DeleteVisitMutation.Field()
+Mutation = mutation_fields(CreateVisitMutation, RecordVisitOutcomeMutation, DeleteVisitMutation)
