@@ -39,3 +39,6 @@ class CoreConfig(ModuleAppConfig):
         if "async_mutations" not in self.config:
             type(self).async_mutations = settings.ASYNC_MUTATIONS
         from core import checks  # noqa: F401  (registers system checks)
+        from core.request_memo import connect_celery_task_scopes
+
+        connect_celery_task_scopes()

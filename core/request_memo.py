@@ -75,3 +75,24 @@ class CacheGeneration:
             cache.incr(self.key)
         except ValueError:
             cache.set(self.key, 2, None)
+
+
+_celery_tokens = {}
+
+
+def _open_task_scope(task_id=None, **_kwargs):
+    _celery_tokens[task_id] = _scope.set({})
+
+
+def _close_task_scope(task_id=None, **_kwargs):
+    token = _celery_tokens.pop(task_id, None)
+    if token is not None:
+        _scope.reset(token)
+
+
+def connect_celery_task_scopes():
+    """Each celery task is a scope too (a worker running a mutation checks rights like a request does)."""
+    from celery.signals import task_postrun, task_prerun
+
+    task_prerun.connect(_open_task_scope, weak=False, dispatch_uid="core-memo-open")
+    task_postrun.connect(_close_task_scope, weak=False, dispatch_uid="core-memo-close")

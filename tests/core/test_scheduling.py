@@ -54,3 +54,22 @@ def test_enqueue_on_commit_waits_for_the_commit_and_drops_work_of_a_rollback():
     except RuntimeError:
         pass
     assert task.calls == [((1,), {"flag": True})]
+
+
+def test_a_celery_task_computes_rights_once(admin_user):
+    """Inside a task (a scope like a request), the rights of a user are read from the cache once."""
+    from celery import shared_task
+
+    from core.test_helpers import CacheReads
+
+    @shared_task(name="tests.core.count_rights_reads")
+    def check_rights_many_times(user_id):
+        from core.models import User
+
+        user = User.objects.get(id=user_id)
+        with CacheReads() as reads:
+            for _ in range(50):
+                user.has_perms(["159001"])
+        return reads.count
+
+    assert check_rights_many_times.delay(str(admin_user.id)).get() == 2  # rights generation + access entry
