@@ -1,37 +1,66 @@
-"""GraphQL types of tasks_management (reads only; row security for tasks lives in Task visibility)."""
+"""GraphQL types of tasks_management (reads only).
+
+Rights: task groups and executors need the group search right (190001); tasks follow the task list rule
+(191001, a see-all right, or executing some group) and their row security (``Task.get_queryset``: executors
+see the tasks of their groups). ``businessData`` of a page of tasks is built with one batch per registered
+serializer (spec §8.1, issue 9).
+"""
 import copy
 import logging
 
 import graphene
-from django.core.exceptions import PermissionDenied
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
-from graphene_django import DjangoObjectType
 
-from core.gql.connection import ExtendedConnection
-from tasks_management.apps import TasksManagementConfig
+from core.gql.filters import HISTORY_MODEL_FILTERS, STRING_LOOKUPS, filterset_for, prefixed
+from core.gql.types import HISTORY_MODEL_FIELDS, HistoryModelType
+from core.request_memo import memoized
+from core.rights import has_rights, is_authenticated
 from tasks_management.models import Task, TaskExecutor, TaskGroup
+from tasks_management.services import business_data_serializer
 from tasks_management.utils import can_see_all_tasks
 
 logger = logging.getLogger(__name__)
 
-DATE_FILTERS = ["exact", "lt", "lte", "gt", "gte"]
-TEXT_FILTERS = ["exact", "iexact", "istartswith", "icontains"]
+TASK_SEARCH = "tasks_management.gql_task_search_perms"
+TASK_GROUP_SEARCH = "tasks_management.gql_task_group_search_perms"
+
 USER_FILTERS = {
-    "username": TEXT_FILTERS,
-    "i_user__last_name": TEXT_FILTERS,
-    "i_user__other_names": TEXT_FILTERS,
+    "username": STRING_LOOKUPS,
+    "i_user__last_name": STRING_LOOKUPS,
+    "i_user__other_names": STRING_LOOKUPS,
     "i_user__email": ["exact", "iexact", "icontains"],
     "is_active": ["exact"],
 }
 TASK_GROUP_FILTERS = {
-    "id": ["exact"],
+    **HISTORY_MODEL_FILTERS,
     "code": ["exact", "iexact", "startswith", "istartswith", "contains", "icontains"],
     "completion_policy": ["exact", "iexact"],
-    "date_created": DATE_FILTERS,
-    "date_updated": DATE_FILTERS,
-    "is_deleted": ["exact"],
-    "version": ["exact"],
 }
+TASK_EXECUTOR_FILTERS = {
+    **HISTORY_MODEL_FILTERS,
+    **prefixed("user", USER_FILTERS),
+    **prefixed("task_group", TASK_GROUP_FILTERS),
+}
+TASK_FILTERS = {
+    **HISTORY_MODEL_FILTERS,
+    "entity_id": ["exact"],
+    "source": STRING_LOOKUPS,
+    "status": STRING_LOOKUPS,
+    "executor_action_event": STRING_LOOKUPS,
+    "business_event": STRING_LOOKUPS,
+}
+
+
+def task_list_allowed(user):
+    """Our rule (spec §8.1): the task search right, a see-all right, or being a live executor of a group
+    (executors without 191001 still see their group's tasks). Membership is read once per request."""
+    if not is_authenticated(user):
+        return False
+    if has_rights(user, TASK_SEARCH) or can_see_all_tasks(user):
+        return True
+    return memoized(("tasks_management.is_executor", user.pk), lambda: TaskExecutor.objects.filter(
+        user_id=user.id, is_deleted=False, task_group__is_deleted=False).exists())
 
 
 def live_executors(group):
@@ -42,51 +71,18 @@ def live_executors(group):
     return list(group.taskexecutor_set.filter(is_deleted=False).select_related("user__i_user").order_by("date_created"))
 
 
-def visible_tasks(user, queryset=None):
-    """Tasks the user may see: all (admin, triage, 191005) or those of groups the user executes, not RECEIVED."""
-    queryset = Task.objects.all() if queryset is None else queryset
-    if not user or not user.is_authenticated:
-        return queryset.none()
-    queryset = queryset.filter(is_deleted=False)
-    if can_see_all_tasks(user):
-        return queryset
-    return queryset.filter(
-        task_group__is_deleted=False,
-        task_group__in=TaskGroup.objects.filter(
-            taskexecutor__user_id=user.id, taskexecutor__is_deleted=False).values("id"),
-    ).exclude(status=Task.Status.RECEIVED)
-
-
-def require_task_group_search(user):
-    if not user or not user.is_authenticated or not user.has_perms(TasksManagementConfig.gql_task_group_search_perms):
-        raise PermissionDenied("unauthorized")
-
-
-class TaskExecutorGQLType(DjangoObjectType):
-    uuid = graphene.String(source="uuid")
+class TaskExecutorGQLType(HistoryModelType):
+    read_perms = TASK_GROUP_SEARCH
 
     class Meta:
         model = TaskExecutor
-        interfaces = (graphene.relay.Node,)
-        filter_fields = {
-            "id": ["exact"],
-            **{f"user__{k}": v for k, v in USER_FILTERS.items()},
-            **{f"task_group__{k}": v for k, v in TASK_GROUP_FILTERS.items()},
-            "date_created": DATE_FILTERS,
-            "date_updated": DATE_FILTERS,
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-        }
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_node(cls, info, id):
-        require_task_group_search(info.context.user)
-        return super().get_node(info, id)
+        fields = (*HISTORY_MODEL_FIELDS, "user", "task_group")
+        filterset_class = filterset_for(TaskExecutor, TASK_EXECUTOR_FILTERS)
 
 
-class TaskGroupGQLType(DjangoObjectType):
-    uuid = graphene.String(source="uuid")
+class TaskGroupGQLType(HistoryModelType):
+    read_perms = TASK_GROUP_SEARCH
+
     # live executors only (soft-deleted memberships are history, not members)
     taskexecutor_set = graphene.relay.ConnectionField(TaskExecutorGQLType._meta.connection)
     user = graphene.List(lambda: TaskExecutorGQLType, description="live executors of the group")
@@ -94,14 +90,9 @@ class TaskGroupGQLType(DjangoObjectType):
 
     class Meta:
         model = TaskGroup
-        interfaces = (graphene.relay.Node,)
-        filter_fields = TASK_GROUP_FILTERS
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_node(cls, info, id):
-        require_task_group_search(info.context.user)
-        return super().get_node(info, id)
+        fields = (*HISTORY_MODEL_FIELDS, "code", "completion_policy", "completion_threshold", "task_allowed_sources",
+                  "task_set")
+        filterset_class = filterset_for(TaskGroup, TASK_GROUP_FILTERS)
 
     def resolve_taskexecutor_set(self, info, **kwargs):
         items = live_executors(self)
@@ -117,46 +108,39 @@ class TaskGroupGQLType(DjangoObjectType):
         return self.task_sources
 
 
-class TaskGQLType(DjangoObjectType):
-    uuid = graphene.String(source="uuid")
+class TaskGQLType(HistoryModelType):
+    read_perms = TASK_SEARCH
+
     entity_type = graphene.String(description="app_label.model of the entity")
+    # a task's group is shown to whoever may see the task (its checkers have no group search right)
+    task_group = graphene.Field(TaskGroupGQLType)
     business_data = graphene.JSONString()
     entity_string = graphene.String()
     client_mutation_id = graphene.String()
 
     class Meta:
         model = Task
-        interfaces = (graphene.relay.Node,)
-        exclude = ("mutations",)
-        filter_fields = {
-            "id": ["exact"],
-            "entity_id": ["exact"],
-            "source": TEXT_FILTERS,
-            "status": TEXT_FILTERS,
-            "executor_action_event": TEXT_FILTERS,
-            "business_event": TEXT_FILTERS,
-            "date_created": DATE_FILTERS,
-            "date_updated": DATE_FILTERS,
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-        }
-        connection_class = ExtendedConnection
+        fields = (*HISTORY_MODEL_FIELDS, "source", "entity_type", "entity_id", "status", "executor_action_event",
+                  "business_event", "business_status", "task_group", "data", "business_data_serializer",
+                  "emission_key")
+        filterset_class = filterset_for(Task, TASK_FILTERS)
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return visible_tasks(info.context.user, queryset)
+    def readable(cls, info):
+        return task_list_allowed(getattr(info.context, "user", None))
+
+    def resolve_task_group(self, info):
+        return self.task_group  # joined with the page (select_related)
 
     def resolve_entity_type(self, info):
         if self.entity_type_id is None:
             return None
-        from django.contrib.contenttypes.models import ContentType
-
         ct = ContentType.objects.get_for_id(self.entity_type_id)  # cached by Django
         return f"{ct.app_label}.{ct.model}"
 
     def resolve_entity_string(self, info):
         try:
-            entity = self.entity
+            entity = self.entity  # the page prefetches the entities (one query per entity type)
         except Exception:  # a stale entity type must not break a task list
             return None
         return str(entity) if entity is not None else None
@@ -164,9 +148,7 @@ class TaskGQLType(DjangoObjectType):
     @classmethod
     def prime_page(cls, nodes, info):
         """``businessData`` of the whole page: one batch per registered serializer (spec §8.1)."""
-        parent = getattr(super(), "prime_page", None)
-        if parent is not None:
-            parent(nodes, info)
+        super().prime_page(nodes, info)
         by_serializer = {}
         for task in nodes:
             if task.business_data_serializer:
@@ -192,8 +174,6 @@ class TaskGQLType(DjangoObjectType):
 
 
 def _serialize_business_data(name, datas, user):
-    from tasks_management.services import business_data_serializer
-
     serializer_class = business_data_serializer(name)
     if serializer_class is None:
         return [{"error": f"business data serializer {name} unavailable"} for _ in datas]

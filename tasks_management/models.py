@@ -65,6 +65,7 @@ class Task(HistoryModel):
     business_status = models.JSONField(default=dict, blank=True)
     task_group = models.ForeignKey(TaskGroup, null=True, blank=True, on_delete=models.DO_NOTHING)
     data = models.JSONField(default=dict, blank=True)
+    # registered name of the batch serializer making ``data`` readable (register_business_data_serializer)
     business_data_serializer = models.CharField(max_length=255, null=True, blank=True)
     # Rule-generated tasks (task_rules.md, later issue): identity of the emission; unused for now.
     emission_key = models.CharField(max_length=255, null=True, blank=True, db_index=True)
@@ -76,13 +77,16 @@ class Task(HistoryModel):
             models.Index(fields=["source"]),
         ]
         constraints = [
-            # one pending (RECEIVED/ACCEPTED) task per entity; rule-generated tasks are exempt
+            # one pending (RECEIVED/ACCEPTED) task per entity and business event, so an entity may wait for
+            # several different decisions (a payment cycle: an over-limit task and an update task) but never
+            # for the same one twice; rule-generated tasks are exempt. (A NULL business event is not unique
+            # for the database: TaskValidation.validate_no_pending_task covers that case.)
             models.UniqueConstraint(
-                fields=["entity_type", "entity_id"],
+                fields=["entity_type", "entity_id", "business_event"],
                 condition=models.Q(status__in=["RECEIVED", "ACCEPTED"], is_deleted=False,
                                    emission_key__isnull=True, entity_id__isnull=False),
-                name="tasks_management_one_pending_task_per_entity",
-                violation_error_message=_("Another task is pending for this entity"),
+                name="tasks_management_one_pending_task_per_entity_event",
+                violation_error_message=_("Another task is pending for this entity and business event"),
             )
         ]
 
@@ -92,6 +96,14 @@ class Task(HistoryModel):
     @property
     def is_terminal(self):
         return self.status in self.TERMINAL_STATUSES
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        """Row security (spec §8.1): admins, triage and 191005 see every live task, executors the tasks of
+        their groups once assigned (not RECEIVED)."""
+        from tasks_management.utils import visible_tasks
+
+        return visible_tasks(user, queryset)
 
 
 class TaskMutation(UUIDModel, ObjectMutation):

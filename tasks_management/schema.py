@@ -1,12 +1,11 @@
-import uuid
-
 import graphene
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 
-from core.gql.connection import OrderedDjangoFilterConnectionField, _selections
-from core.schema import require
-from tasks_management.apps import TasksManagementConfig
+from core.gql.connection import OrderedDjangoFilterConnectionField, selected
+from core.gql.filters import parse_uuid
+from core.gql.mutation import mutation_fields
+from core.rights import require
 from tasks_management.gql_mutations import (
     CreateTaskGroupMutation,
     DeleteTaskGroupMutation,
@@ -15,39 +14,26 @@ from tasks_management.gql_mutations import (
     UpdateTaskMutation,
 )
 from tasks_management.gql_queries import (
+    TASK_GROUP_SEARCH,
     TaskExecutorGQLType,
     TaskGQLType,
     TaskGroupGQLType,
     executors_filter_q,
-    require_task_group_search,
-    visible_tasks,
+    task_list_allowed,
 )
-from tasks_management.models import TaskExecutor, TaskGroup, TaskMutation
-from tasks_management.utils import can_see_all_tasks
-
-
-def _selected(info, name):
-    """True when a field called ``name`` appears anywhere in the selection set of this query field."""
-    stack = list(info.field_nodes)
-    while stack:
-        node = stack.pop()
-        for sel in _selections(node, info):
-            if sel.name.value == name:
-                return True
-            stack.append(sel)
-    return False
+from tasks_management.models import Task, TaskExecutor, TaskGroup, TaskMutation
+from tasks_management.utils import visible_tasks
 
 
 def _live_executors_prefetch(path):
+    # live, ordered, users joined: the connection's optimiser keeps it instead of its plain lookup
     return Prefetch(path, queryset=TaskExecutor.objects.filter(is_deleted=False)
                     .select_related("user__i_user").order_by("date_created", "id"))
 
 
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError, AttributeError):
-        return None
+def _by_group_id(queryset, value):
+    group_id = parse_uuid(value)
+    return queryset.filter(task_group_id=group_id) if group_id else queryset.none()
 
 
 class Query(graphene.ObjectType):
@@ -76,20 +62,17 @@ class Query(graphene.ObjectType):
 
     def resolve_task(self, info, client_mutation_id=None, task_group_id=None, entity_ids=None,
                      entity_string__icontains=None, entity_type=None, **kwargs):
+        """Rows are restricted by the type (Task.get_queryset); this adds the list right and the filters."""
         user = info.context.user
         require(user)
-        # our rule: 191001 (or a see-all right), or being a live executor of some group (sees only its tasks)
-        if not user.has_perms(TasksManagementConfig.gql_task_search_perms) and not can_see_all_tasks(user) \
-                and not TaskExecutor.objects.filter(
-                user_id=user.id, is_deleted=False, task_group__is_deleted=False).exists():
+        if not task_list_allowed(user):
             raise PermissionDenied("unauthorized")
-        qs = visible_tasks(user)
+        qs = Task.objects.all()
         if client_mutation_id:
             qs = qs.filter(id__in=TaskMutation.objects.filter(
                 mutation__client_mutation_id=client_mutation_id).values("task_id"))
         if task_group_id:
-            parsed = _uuid_or_none(task_group_id)
-            qs = qs.filter(task_group_id=parsed) if parsed else qs.none()
+            qs = _by_group_id(qs, task_group_id)
         if entity_ids is not None:
             qs = qs.filter(entity_id__in=[str(e) for e in entity_ids])
         if entity_type:
@@ -103,41 +86,34 @@ class Query(graphene.ObjectType):
         if entity_string__icontains:
             # str(entity) is computed in Python (spec §8.1); the match becomes an id filter so paging stays exact
             needle = entity_string__icontains.lower()
-            candidates = qs.filter(entity_id__isnull=False).prefetch_related("entity").only(
+            candidates = visible_tasks(user, qs).filter(entity_id__isnull=False).prefetch_related("entity").only(
                 "id", "entity_type", "entity_id")
             ids = [t.id for t in candidates.iterator(chunk_size=500) if t.entity is not None
                    and needle in str(t.entity).lower()]
             qs = qs.filter(id__in=ids)
-        if _selected(info, "entityString"):
-            qs = qs.prefetch_related("entity")
-        if _selected(info, "taskexecutorSet") or _selected(info, "user"):
+        if selected(info, "entityString"):
+            qs = qs.prefetch_related("entity")  # one query per entity type for the page
+        if selected(info, "taskexecutorSet") or selected(info, "user"):
             qs = qs.prefetch_related(_live_executors_prefetch("task_group__taskexecutor_set"))
-        if _selected(info, "clientMutationId"):
+        if selected(info, "clientMutationId"):
             qs = qs.prefetch_related(Prefetch("mutations", queryset=TaskMutation.objects.select_related("mutation")
                                               .order_by("-mutation__request_date_time"), to_attr="mutation_links"))
         return qs
 
     def resolve_task_group(self, info, client_mutation_id=None, search=None, **kwargs):
-        require_task_group_search(info.context.user)
+        require(info.context.user, TASK_GROUP_SEARCH)
         qs = TaskGroup.objects.all()
         if search:
             qs = qs.filter(id__in=TaskGroup.objects.filter(executors_filter_q(search)).values("id"))
-        if _selected(info, "taskexecutorSet") or _selected(info, "user"):
+        if selected(info, "taskexecutorSet") or selected(info, "user"):
             qs = qs.prefetch_related(_live_executors_prefetch("taskexecutor_set"))
         return qs
 
     def resolve_task_executor(self, info, task_group_id_string=None, **kwargs):
-        require_task_group_search(info.context.user)
-        qs = TaskExecutor.objects.all()
-        if task_group_id_string:
-            parsed = _uuid_or_none(task_group_id_string)
-            qs = qs.filter(task_group_id=parsed) if parsed else qs.none()
-        return qs.select_related("user__i_user")
+        require(info.context.user, TASK_GROUP_SEARCH)
+        qs = TaskExecutor.objects.select_related("user__i_user")
+        return _by_group_id(qs, task_group_id_string) if task_group_id_string else qs
 
 
-class Mutation(graphene.ObjectType):
-    create_task_group = CreateTaskGroupMutation.Field()
-    update_task_group = UpdateTaskGroupMutation.Field()
-    delete_task_group = DeleteTaskGroupMutation.Field()
-    update_task = UpdateTaskMutation.Field()
-    resolve_task = ResolveTaskMutation.Field()
+Mutation = mutation_fields(CreateTaskGroupMutation, UpdateTaskGroupMutation, DeleteTaskGroupMutation,
+                           UpdateTaskMutation, ResolveTaskMutation)

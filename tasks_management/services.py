@@ -5,10 +5,14 @@
 * ``TaskGroupService`` / ``TaskExecutorService``: groups of executors.
 * Maker-checker mixins (``CreateCheckerLogicServiceMixin`` …) turning a CRUD request into a task, and
   ``on_task_complete_service_handler(ServiceClass)`` carrying the change out when the task completes.
+* Business-data serializers: ``register_business_data_serializer(name, BatchSerializer subclass)``.
+
+Service methods raise business errors (``ValidationError``, ``PermissionDenied``); the registered service
+signal (or ``service_operation``) is the boundary turning them into the openIMIS result dict.
 """
 import copy
+import json
 import logging
-import uuid
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -16,15 +20,19 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core import bulk
+from core.errors import ensure_success
 from core.models import NO_CHANGES_MESSAGE
+from core.rights import require
+from core.serializers import BatchSerializer
 from core.services import (
     BaseService,
-    check_authentication,
+    build_delete_instance_payload,
     model_representation,
-    output_exception,
+    model_update,
     output_result_success,
+    service_operation,
 )
 from core.signals import register_service_signal
 from tasks_management.apps import TasksManagementConfig
@@ -44,26 +52,6 @@ from tasks_management.validation import (
 )
 
 logger = logging.getLogger(__name__)
-
-
-def _is_no_changes(exc):
-    return isinstance(exc, ValidationError) and NO_CHANGES_MESSAGE in getattr(exc, "messages", [])
-
-
-def _save_allowing_no_changes(obj, user):
-    try:
-        obj.save(user=user)
-    except ValidationError as exc:
-        if not _is_no_changes(exc):
-            raise
-
-
-def _locked_task(task_id):
-    """The task row, locked until the end of the transaction (SELECT … FOR UPDATE)."""
-    task = Task.objects.select_for_update().filter(id=task_id).first() if task_id else None
-    if task is None or task.is_deleted:
-        raise ValidationError(_("Task %(id)s does not exist") % {"id": task_id})
-    return task
 
 
 # =============================================================================================
@@ -152,50 +140,36 @@ class TaskService(BaseService):
         return output_result_success({"task": model_representation(task), "user": {"id": str(self.user.id)}})
 
     # --- CRUD ------------------------------------------------------------------------------------
-    @register_service_signal("task_service.create")
-    def create(self, obj_data):
-        return super().create(obj_data)
+    create = register_service_signal("task_service.create")(BaseService.create)
+    delete = register_service_signal("task_service.delete")(BaseService.delete)
 
     @register_service_signal("task_service.update")
-    @check_authentication
     def update(self, obj_data):
-        try:
-            with transaction.atomic():
-                data = self._normalise_json(self._normalise_group(self._normalise_entity(dict(obj_data))))
-                task = _locked_task(data.get("id"))
-                self.validation_class.validate_update(self.user, task=task, **data)
-                for key, value in data.items():
-                    if key not in ("id", "uuid"):
-                        setattr(task, key, value)
-                return self.save_instance(task)
-        except Exception as exc:
-            return output_exception(model_name="Task", method="update", exception=exc)
-
-    @register_service_signal("task_service.delete")
-    def delete(self, obj_data):
-        return super().delete(obj_data)
+        data = self._normalise_json(self._normalise_group(self._normalise_entity(dict(obj_data))))
+        task = self.get_live(data.get("id"), lock=True)
+        self.validation_class.validate_update(self.user, task=task, **data)
+        for key, value in data.items():
+            if key not in ("id", "uuid"):
+                setattr(task, key, value)
+        return self.save_instance(task)
 
     # --- voting ----------------------------------------------------------------------------------
     def _check_resolver(self, task):
         """Our rule (not upstream): right + live executor of the task's group + not the maker."""
-        user = self.user
-        if not user.has_perms(TasksManagementConfig.gql_task_search_perms):
-            raise PermissionDenied(_("unauthorized"))
+        require(self.user, "tasks_management.gql_task_search_perms")
         if task.status != Task.Status.ACCEPTED or task.task_group_id is None:
             raise ValidationError(_("Task is not assigned to a task group yet (status %(s)s)") % {"s": task.status})
         is_executor = TaskExecutor.objects.filter(
-            task_group_id=task.task_group_id, task_group__is_deleted=False, user_id=user.id, is_deleted=False,
+            task_group_id=task.task_group_id, task_group__is_deleted=False, user_id=self.user.id, is_deleted=False,
         ).exists()
         if not is_executor:
             raise PermissionDenied(_("You are not an executor of the task group of this task"))
-        if TasksManagementConfig.maker_cannot_approve and task.user_created_id == user.id:
+        if TasksManagementConfig.maker_cannot_approve and task.user_created_id == self.user.id:
             raise PermissionDenied(_("The maker of a request cannot resolve its approval task"))
 
     def _own_vote(self, business_status):
         """Only the caller's own vote is accepted: ``{"<caller uuid>": "APPROVED"|"FAILED"|{ACCEPT,REJECT}}``."""
         if isinstance(business_status, str):
-            import json
-
             try:
                 business_status = json.loads(business_status)
             except ValueError:
@@ -218,40 +192,30 @@ class TaskService(BaseService):
         return {str(self.user.id): value}
 
     @register_service_signal("task_service.resolve_task")
-    @check_authentication
     def resolve_task(self, obj_data):
-        try:
-            with transaction.atomic():
-                task = _locked_task(obj_data.get("id"))
-                TaskValidation.validate_not_terminal(task)
-                self._check_resolver(task)
-                vote = self._own_vote(obj_data.get("business_status"))
-                task.business_status = merge_business_status(task.business_status, vote)
-                additional = obj_data.get("additional_data")
-                if additional is not None:
-                    json_ext = dict(task.json_ext or {})
-                    resolve_data = dict(json_ext.get("additional_resolve_data") or {})
-                    resolve_data[str(self.user.id)] = serialize_value(additional)
-                    json_ext["additional_resolve_data"] = resolve_data
-                    task.json_ext = json_ext
-                _save_allowing_no_changes(task, self.user)  # the same vote re-sent still succeeds
-                return self._result(task)
-        except Exception as exc:
-            return output_exception(model_name="Task", method="resolve_task", exception=exc)
+        task = self.get_live(obj_data.get("id"), lock=True)
+        TaskValidation.validate_not_terminal(task)
+        self._check_resolver(task)
+        vote = self._own_vote(obj_data.get("business_status"))
+        changes = {"business_status": merge_business_status(task.business_status, vote)}
+        additional = obj_data.get("additional_data")
+        if additional is not None:
+            json_ext = dict(task.json_ext or {})
+            json_ext["additional_resolve_data"] = {**(json_ext.get("additional_resolve_data") or {}),
+                                                   str(self.user.id): serialize_value(additional)}
+            changes["json_ext"] = json_ext
+        # the same vote sent again changes nothing: still a success, without a history row
+        task, _changed = model_update(task, fields=list(changes), data=changes, user=self.user)
+        return self._result(task)
 
     @register_service_signal("task_service.complete_task")
-    @check_authentication
     def complete_task(self, obj_data):
-        try:
-            with transaction.atomic():
-                task = _locked_task(obj_data.get("id"))
-                # our rule: completing a terminal task is refused, so a business effect never runs twice
-                TaskValidation.validate_not_terminal(task)
-                task.status = Task.Status.FAILED if obj_data.get("failed") else Task.Status.COMPLETED
-                task.save(user=self.user)
-                return self._result(task)
-        except Exception as exc:
-            return output_exception(model_name="Task", method="complete_task", exception=exc)
+        task = self.get_live(obj_data.get("id"), lock=True)
+        # our rule: completing a terminal task is refused, so a business effect never runs twice
+        TaskValidation.validate_not_terminal(task)
+        task.status = Task.Status.FAILED if obj_data.get("failed") else Task.Status.COMPLETED
+        task.save(user=self.user)
+        return self._result(task)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,25 +294,18 @@ class TaskExecutorService(BaseService):
     def __init__(self, user, validation_class=TaskExecutorValidation):
         super().__init__(user, validation_class)
 
-    @register_service_signal("task_executor_service.create")
-    def create(self, obj_data):
-        return super().create(obj_data)
-
-    @register_service_signal("task_executor_service.update")
-    def update(self, obj_data):
-        return super().update(obj_data)
-
-    @register_service_signal("task_executor_service.delete")
-    def delete(self, obj_data):
-        return super().delete(obj_data)
+    create = register_service_signal("task_executor_service.create")(BaseService.create)
+    update = register_service_signal("task_executor_service.update")(BaseService.update)
+    delete = register_service_signal("task_executor_service.delete")(BaseService.delete)
 
 
-def _unique(values):
-    seen = []
-    for value in values or []:
-        if value not in seen:
-            seen.append(value)
-    return seen
+def _sources(values):
+    return sorted(set(values or []))
+
+
+def _allowed_sources(values):
+    """``{"task_allowed_sources": [...]}`` in the given order, without repetitions (spec §4.1, our rule)."""
+    return {"task_allowed_sources": list(dict.fromkeys(values or []))}
 
 
 class TaskGroupService(BaseService):
@@ -358,107 +315,77 @@ class TaskGroupService(BaseService):
         super().__init__(user, validation_class)
 
     def _set_executors(self, group, user_ids):
-        """Make the live executors of ``group`` exactly ``user_ids`` (soft delete + bulk create, with history)."""
-        now = timezone.now()
-        current = {e.user_id: e for e in TaskExecutor.objects.filter(task_group=group, is_deleted=False)}
+        """Make the live executors of ``group`` exactly ``user_ids`` (soft delete + insert, with history rows);
+        True when the membership changed."""
+        live = TaskExecutor.objects.filter(task_group=group, is_deleted=False)
+        current = set(live.values_list("user_id", flat=True))
         wanted = set(user_ids)
-        removed = [e for uid, e in current.items() if uid not in wanted]
-        for executor in removed:
-            executor.is_deleted = True
-            executor.date_updated = now
-            executor.user_updated = self.user
-            executor.version += 1
-        if removed:
-            bulk_update_with_history(removed, TaskExecutor, ["is_deleted", "date_updated", "user_updated", "version"],
-                                     default_user=self.user)
-        added = [TaskExecutor(id=uuid.uuid4(), user_id=uid, task_group=group, user_created=self.user,
-                              user_updated=self.user, date_created=now, date_updated=now)
-                 for uid in user_ids if uid not in current]
+        if current - wanted:
+            bulk.soft_delete_with_history(live.exclude(user_id__in=wanted), user=self.user)
+        added = [{"user_id": uid, "task_group_id": group.id} for uid in user_ids if uid not in current]
         if added:
-            bulk_create_with_history(added, TaskExecutor, default_user=self.user)
-        return bool(removed or added)
-
-    @staticmethod
-    def _sources(values):
-        return sorted(set(values or []))
+            bulk.insert_rows(TaskExecutor, added, user=self.user)
+        return bool(current - wanted or added)
 
     @register_service_signal("task_group_service.create")
-    @check_authentication
     def create(self, obj_data):
-        try:
-            with transaction.atomic():
-                user_ids = validate_user_ids(obj_data.get("user_ids"))
-                code = obj_data.get("code")
-                policy = obj_data.get("completion_policy")
-                threshold = obj_data.get("completion_threshold")
-                sources = self._sources(obj_data.get("task_sources"))
-                self.validation_class.validate_code(code)
-                self.validation_class.validate_policy(policy, threshold, len(user_ids))
-                self.validation_class.validate_sources(sources)
-                group = TaskGroup(
-                    code=code, completion_policy=policy, completion_threshold=threshold,
-                    json_ext={**(obj_data.get("json_ext") or {}), "task_sources": sources},
-                    task_allowed_sources={"task_allowed_sources": _unique(obj_data.get("task_allowed_sources"))},
-                )
-                group.save(user=self.user)
-                self._set_executors(group, user_ids)
-                return output_result_success(model_representation(group))
-        except Exception as exc:
-            return output_exception(model_name="TaskGroup", method="create", exception=exc)
+        user_ids = validate_user_ids(obj_data.get("user_ids"))
+        code, policy = obj_data.get("code"), obj_data.get("completion_policy")
+        threshold = obj_data.get("completion_threshold")
+        sources = _sources(obj_data.get("task_sources"))
+        self.validation_class.validate_code(code)
+        self.validation_class.validate_policy(policy, threshold, len(user_ids))
+        self.validation_class.validate_sources(sources)
+        group = TaskGroup(code=code, completion_policy=policy, completion_threshold=threshold,
+                          json_ext={**(obj_data.get("json_ext") or {}), "task_sources": sources},
+                          task_allowed_sources=_allowed_sources(obj_data.get("task_allowed_sources")))
+        group.save(user=self.user)
+        self._set_executors(group, user_ids)
+        return output_result_success(model_representation(group))
+
+    def _changes(self, group, obj_data):
+        """The validated new values of the group's own fields (executors aside)."""
+        changes = {}
+        if "code" in obj_data:
+            self.validation_class.validate_code(obj_data["code"], exclude_id=group.id)
+            changes["code"] = obj_data["code"]
+        if obj_data.get("completion_policy"):
+            changes["completion_policy"] = obj_data["completion_policy"]
+        if "completion_threshold" in obj_data:
+            changes["completion_threshold"] = obj_data["completion_threshold"]
+        if changes.get("completion_policy", group.completion_policy) != TaskGroup.CompletionPolicy.N:
+            changes["completion_threshold"] = None
+        if obj_data.get("task_sources") is not None:
+            sources = _sources(obj_data["task_sources"])
+            self.validation_class.validate_sources(sources, exclude_id=group.id)
+            changes["json_ext"] = {**(group.json_ext or {}), "task_sources": sources}
+        if obj_data.get("task_allowed_sources") is not None:
+            changes["task_allowed_sources"] = _allowed_sources(obj_data["task_allowed_sources"])
+        return changes
 
     @register_service_signal("task_group_service.update")
-    @check_authentication
     def update(self, obj_data):
-        try:
-            with transaction.atomic():
-                group = TaskGroup.objects.select_for_update().filter(id=obj_data.get("id")).first()
-                if group is None or group.is_deleted:
-                    raise ValidationError(_("Task group %(id)s does not exist") % {"id": obj_data.get("id")})
-                if "code" in obj_data:
-                    self.validation_class.validate_code(obj_data["code"], exclude_id=group.id)
-                    group.code = obj_data["code"]
-                if obj_data.get("completion_policy"):
-                    group.completion_policy = obj_data["completion_policy"]
-                if "completion_threshold" in obj_data:
-                    group.completion_threshold = obj_data["completion_threshold"]
-                if group.completion_policy != TaskGroup.CompletionPolicy.N:
-                    group.completion_threshold = None
-                if obj_data.get("task_sources") is not None:
-                    sources = self._sources(obj_data["task_sources"])
-                    self.validation_class.validate_sources(sources, exclude_id=group.id)
-                    group.json_ext = {**(group.json_ext or {}), "task_sources": sources}
-                if obj_data.get("task_allowed_sources") is not None:
-                    group.task_allowed_sources = {"task_allowed_sources": _unique(obj_data["task_allowed_sources"])}
-                if obj_data.get("user_ids") is not None:
-                    user_ids = validate_user_ids(obj_data["user_ids"])
-                    executors_changed = self._set_executors(group, user_ids)
-                else:
-                    executors_changed = False
-                executor_count = TaskExecutor.objects.filter(task_group=group, is_deleted=False).count()
-                self.validation_class.validate_policy(group.completion_policy, group.completion_threshold,
-                                                      executor_count)
-                try:
-                    group.save(user=self.user)
-                except ValidationError as exc:
-                    if not (_is_no_changes(exc) and executors_changed):
-                        raise
-                return output_result_success(model_representation(group))
-        except Exception as exc:
-            return output_exception(model_name="TaskGroup", method="update", exception=exc)
+        group = self.get_live(obj_data.get("id"), lock=True)
+        changes = self._changes(group, obj_data)
+        executors_changed = False
+        if obj_data.get("user_ids") is not None:
+            executors_changed = self._set_executors(group, validate_user_ids(obj_data["user_ids"]))
+        executor_count = TaskExecutor.objects.filter(task_group=group, is_deleted=False).count()
+        self.validation_class.validate_policy(changes.get("completion_policy", group.completion_policy),
+                                              changes.get("completion_threshold", group.completion_threshold),
+                                              executor_count)
+        group, changed = model_update(group, fields=list(changes), data=changes, user=self.user)
+        if not (changed or executors_changed):
+            # as any update of the platform, a request that changes nothing is refused (spec §2)
+            raise ValidationError(NO_CHANGES_MESSAGE)
+        return output_result_success(model_representation(group))
 
     @register_service_signal("task_group_service.delete")
-    @check_authentication
     def delete(self, obj_data):
-        try:
-            with transaction.atomic():
-                group = TaskGroup.objects.select_for_update().filter(id=obj_data.get("id")).first()
-                if group is None or group.is_deleted:
-                    raise ValidationError(_("Task group %(id)s does not exist") % {"id": obj_data.get("id")})
-                self._set_executors(group, [])
-                group.delete(user=self.user)
-                return {"success": True, "message": "Ok", "detail": ""}
-        except Exception as exc:
-            return output_exception(model_name="TaskGroup", method="delete", exception=exc)
+        group = self.get_live(obj_data.get("id"), lock=True)
+        self._set_executors(group, [])  # our rule: executors are soft-deleted too (with history)
+        group.delete(user=self.user)
+        return build_delete_instance_payload()
 
 
 # =============================================================================================
@@ -481,17 +408,6 @@ class _CheckerLogicBase:
         if getattr(cls, "OBJECT_TYPE", None) is not None and not cls.CHECKER_SOURCE:
             raise ImproperlyConfigured(f"{cls.__name__} uses maker-checker but declares no CHECKER_SOURCE")
 
-    def _checker_source(self):
-        return self.CHECKER_SOURCE
-
-    def _get_entity(self, obj_data):
-        obj_id = (obj_data or {}).get("id")
-        entity = self.OBJECT_TYPE.objects.filter(id=obj_id).first() if obj_id else None
-        if entity is None or getattr(entity, "is_deleted", False):
-            raise ValidationError(_("%(model)s %(id)s does not exist") % {"model": self.OBJECT_TYPE.__name__,
-                                                                         "id": obj_id})
-        return entity
-
     @staticmethod
     def _current_data(entity, incoming):
         current = {}
@@ -505,45 +421,39 @@ class _CheckerLogicBase:
         return current
 
     def _create_checker_task(self, obj_data, operation):
-        method = f"create_{operation}_task"
-        if self.user is None or not getattr(self.user, "is_authenticated", False):
-            return {"success": False, "message": "Authentication required", "detail": "PermissionDenied"}
-        try:
-            with transaction.atomic():
-                obj_data = dict(obj_data or {})
-                getattr(self.validation_class, f"validate_{operation}")(self.user, **obj_data)
-                incoming = serialize_payload(obj_data)
-                task_data = {
-                    "source": self._checker_source(),
-                    "business_event": f"{self._checker_source()}.{operation}",
-                    "executor_action_event": TasksManagementConfig.default_executor_event,
-                    "business_data_serializer": self.BUSINESS_DATA_SERIALIZER,
-                    "data": {"incoming_data": incoming, "current_data": {}},
-                }
-                if operation in ("update", "delete"):
-                    entity = self._get_entity(obj_data)
-                    task_data["entity"] = entity
-                    if operation == "update":
-                        task_data["data"]["current_data"] = self._current_data(entity, incoming)
-                result = TaskService(self.user).create(task_data)
-                if not result.get("success"):
-                    transaction.set_rollback(True)
-                return result
-        except Exception as exc:
-            return output_exception(model_name=self.OBJECT_TYPE.__name__, method=method, exception=exc)
+        """The approval task of ``operation`` on ``obj_data``, validated as the operation itself would be."""
+        obj_data = dict(obj_data or {})
+        getattr(self.validation_class, f"validate_{operation}")(self.user, **obj_data)
+        incoming = serialize_payload(obj_data)
+        task_data = {
+            "source": self.CHECKER_SOURCE,
+            "business_event": f"{self.CHECKER_SOURCE}.{operation}",
+            "executor_action_event": TasksManagementConfig.default_executor_event,
+            "business_data_serializer": self.BUSINESS_DATA_SERIALIZER,
+            "data": {"incoming_data": incoming, "current_data": {}},
+        }
+        if operation in ("update", "delete"):
+            entity = self.get_live(obj_data.get("id"))
+            task_data["entity"] = entity
+            if operation == "update":
+                task_data["data"]["current_data"] = self._current_data(entity, incoming)
+        return ensure_success(TaskService(self.user).create(task_data))
 
 
 class CreateCheckerLogicServiceMixin(_CheckerLogicBase):
+    @service_operation("create_create_task")
     def create_create_task(self, obj_data):
         return self._create_checker_task(obj_data, "create")
 
 
 class UpdateCheckerLogicServiceMixin(_CheckerLogicBase):
+    @service_operation("create_update_task")
     def create_update_task(self, obj_data):
         return self._create_checker_task(obj_data, "update")
 
 
 class DeleteCheckerLogicServiceMixin(_CheckerLogicBase):
+    @service_operation("create_delete_task")
     def create_delete_task(self, obj_data):
         return self._create_checker_task(obj_data, "delete")
 
@@ -646,6 +556,10 @@ def _record_safely(task_id, user, success, message, detail):
 
 # =============================================================================================
 # Public helpers for other modules
+
+
+# =============================================================================================
+# Public helpers for other modules
 # =============================================================================================
 TaskStatus = Task.Status
 
@@ -671,8 +585,13 @@ def register_business_data_serializer(name, serializer_class):
     """Register a ``core.serializers.BatchSerializer`` under ``name`` (the value services declare as
     ``BUSINESS_DATA_SERIALIZER`` and tasks store): ``businessData`` of a page of tasks is then built with one
     ``get_attrs`` per serializer, not one lookup per task. Call it from the module's ``ready()``."""
-    BUSINESS_DATA_SERIALIZERS[name] = serializer_class
+    if not (isinstance(serializer_class, type) and issubclass(serializer_class, BatchSerializer)):
+        raise ImproperlyConfigured(f"business data serializer {name}: {serializer_class!r} is not a BatchSerializer")
+    registered = BUSINESS_DATA_SERIALIZERS.setdefault(name, serializer_class)
+    if registered is not serializer_class:
+        raise ImproperlyConfigured(f"business data serializer {name} is already registered ({registered!r})")
 
 
 def business_data_serializer(name):
+    """The serializer class registered under ``name``, or None."""
     return BUSINESS_DATA_SERIALIZERS.get(name)

@@ -1,4 +1,4 @@
-"""Helpers: who sees what, payload serialization for task data, business_status merging."""
+"""Helpers: who sees what (task row security), payload serialization for task data, business_status merging."""
 import datetime
 import decimal
 import uuid
@@ -6,7 +6,7 @@ import uuid
 from django.db import models
 
 from tasks_management.apps import TasksManagementConfig
-from tasks_management.models import TASK_GROUP_RIGHTS
+from tasks_management.models import TASK_GROUP_RIGHTS, Task, TaskGroup
 
 
 def is_task_triage(user):
@@ -21,6 +21,21 @@ def can_see_all_tasks(user):
         return False
     return (user.is_superuser or getattr(user, "is_imis_admin", False) or is_task_triage(user)
             or user.has_perms(TasksManagementConfig.gql_task_search_all_perms))
+
+
+def visible_tasks(user, queryset=None):
+    """Tasks the user may see: all (admin, triage, 191005) or those of groups the user executes, not RECEIVED."""
+    queryset = Task.objects.all() if queryset is None else queryset
+    if not user or not user.is_authenticated:
+        return queryset.none()
+    queryset = queryset.filter(is_deleted=False)
+    if can_see_all_tasks(user):
+        return queryset
+    return queryset.filter(
+        task_group__is_deleted=False,
+        task_group__in=TaskGroup.objects.filter(
+            taskexecutor__user_id=user.id, taskexecutor__is_deleted=False).values("id"),
+    ).exclude(status=Task.Status.RECEIVED)
 
 
 def serialize_value(value):

@@ -42,7 +42,7 @@ class TaskValidation(BaseModelValidation):
             if model is None or not model._default_manager.filter(pk=entity_id).exists():
                 raise ValidationError(_("entity not found"))
             if data.get("emission_key") is None:
-                cls.validate_no_pending_task(entity_type, entity_id)
+                cls.validate_no_pending_task(entity_type, entity_id, data.get("business_event"))
         group = data.get("task_group")
         if group is not None and group.is_deleted:
             raise ValidationError(_("Task group %(code)s is deleted") % {"code": group.code})
@@ -51,14 +51,15 @@ class TaskValidation(BaseModelValidation):
             raise ValidationError(_("Unknown task status %(status)s") % {"status": status})
 
     @classmethod
-    def validate_no_pending_task(cls, entity_type, entity_id, exclude_id=None):
-        pending = Task.objects.filter(entity_type=entity_type, entity_id=str(entity_id), is_deleted=False,
-                                      status__in=Task.PENDING_STATUSES, emission_key__isnull=True)
+    def validate_no_pending_task(cls, entity_type, entity_id, business_event, exclude_id=None):
+        """One pending (RECEIVED/ACCEPTED) task per entity and business event; rule-generated tasks aside."""
+        pending = Task.objects.filter(entity_type=entity_type, entity_id=str(entity_id), business_event=business_event,
+                                      is_deleted=False, status__in=Task.PENDING_STATUSES, emission_key__isnull=True)
         if exclude_id:
             pending = pending.exclude(id=exclude_id)
         if pending.exists():
-            raise ValidationError(_("another task pending for %(entity)s") % {
-                "entity": f"{entity_type.app_label}.{entity_type.model} {entity_id}"})
+            raise ValidationError(_("another task pending for %(entity)s (%(event)s)") % {
+                "entity": f"{entity_type.app_label}.{entity_type.model} {entity_id}", "event": business_event})
 
     @classmethod
     def validate_not_terminal(cls, task):

@@ -101,6 +101,18 @@ def _selections(node, info):
                 yield from _selections(fragment, info)
 
 
+def selected(info, name):
+    """True when a field called ``name`` appears anywhere in the selection set of this query field."""
+    stack = list(info.field_nodes)
+    while stack:
+        node = stack.pop()
+        for sel in _selections(node, info):
+            if sel.name.value == name:
+                return True
+            stack.append(sel)
+    return False
+
+
 def _child(node, name, info):
     for sel in _selections(node, info):
         if sel.name.value == name:
@@ -155,6 +167,9 @@ def optimize_queryset(queryset, info, node_path=("edges", "node")):
         _walk(queryset.model, node, info, "", False, select, prefetch)
         if select:
             queryset = queryset.select_related(*sorted(select))
+        # a resolver's own Prefetch (filtered, ordered) for the same relation wins over the plain one
+        already = {getattr(lookup, "prefetch_through", lookup) for lookup in queryset._prefetch_related_lookups}
+        prefetch = {path for path in prefetch if path not in already}
         if prefetch:
             queryset = queryset.prefetch_related(*sorted(prefetch))
     except Exception:  # the optimiser is an accelerator: never fail a query because of it

@@ -4,8 +4,21 @@ from core.signals import ServiceSignalBindType, bind_service_signal, unbind_serv
 from tasks_management.apps import TasksManagementConfig
 from tasks_management.models import Task, TaskGroup
 from tasks_management.services import TaskGroupService, TaskService, on_task_complete_service_handler
+from tests.tasks_management.factories import TmWidgetFactory
 
 TASK_SEE = 191001
+
+# the lists as the frontend reads them (``.format(first=<page size>)``)
+TASK_LIST = ('{{ task(isDeleted: false, first: {first}, orderBy: ["-dateCreated"]) {{ totalCount edges {{ node {{ '
+             'id uuid entityId entityType entityString source status executorActionEvent businessEvent dateCreated '
+             'isDeleted businessStatus businessData data jsonExt '
+             'taskGroup {{ id code completionPolicy '
+             'taskexecutorSet {{ edges {{ node {{ user {{ id username lastName }} }} }} }} }} }} }} }} }}')
+GROUP_LIST = ('{{ taskGroup(isDeleted: false, first: {first}, orderBy: ["code"]) {{ totalCount edges {{ node {{ '
+              'id uuid code completionPolicy jsonExt taskSources '
+              'taskexecutorSet {{ edges {{ node {{ user {{ id username lastName }} }} }} }} }} }} }} }}')
+EXECUTOR_LIST = ('{{ taskExecutor(first: {first}) {{ totalCount edges {{ node {{ uuid user {{ username lastName }} '
+                 'taskGroup {{ code }} }} }} }} }}')
 
 
 @pytest.fixture
@@ -53,6 +66,11 @@ def vote(user, task, value="APPROVED", **extra):
 
 
 @pytest.fixture
+def widget(admin_user):
+    return TmWidgetFactory(name="original", amount="10.00", acting_user=admin_user)
+
+
+@pytest.fixture
 def widget_service():
     """Binds the maker-checker completion handler of the test service (as other modules do at start-up)."""
     from tests.tasks_management.test_app.services import WidgetService
@@ -64,14 +82,11 @@ def widget_service():
 
 
 @pytest.fixture
-def config_override():
-    saved = {}
+def config_override(monkeypatch):
+    """``config_override(maker_cannot_approve=False)``: module settings changed for one test."""
 
     def setter(**values):
         for key, value in values.items():
-            saved.setdefault(key, getattr(TasksManagementConfig, key))
-            setattr(TasksManagementConfig, key, value)
+            monkeypatch.setattr(TasksManagementConfig, key, value)
 
-    yield setter
-    for key, value in saved.items():
-        setattr(TasksManagementConfig, key, value)
+    return setter

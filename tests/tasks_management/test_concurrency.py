@@ -8,7 +8,7 @@ from django.db import connection
 from core.signals import ServiceSignalBindType, bind_service_signal, unbind_service_signal
 from tasks_management.models import Task
 from tests.tasks_management.conftest import vote
-from tests.tasks_management.test_app.models import TmWidget
+from tests.tasks_management.factories import TmWidgetFactory
 
 
 def _race(users, task):
@@ -57,8 +57,7 @@ def slow_completion():
 def test_concurrent_votes_complete_exactly_once(policy, admin_user, make_group, checkers, maker, widget_service,
                                                 slow_completion):
     assert connection.vendor == "postgresql"
-    widget = TmWidget(name="before")
-    widget.save(user=admin_user)
+    widget = TmWidgetFactory(name="before", acting_user=admin_user)
     make_group(policy, checkers[:2], code=f"race-{policy}", sources=["WidgetService"])
     created = widget_service(maker).create_update_task({"id": str(widget.id), "amount": "5.00"})
     task = Task.objects.get(id=created["data"]["id"])

@@ -4,18 +4,15 @@ import json
 import pytest
 
 from core.test_helpers import Enum, assert_log_success
+from core.signals import ServiceSignalBindType, bind_service_signal, unbind_service_signal
 from tasks_management.models import Task
+from tasks_management.services import TaskService, business_data_serializer
 from tests.tasks_management.conftest import vote
+from tests.tasks_management.factories import TmWidgetFactory
 from tests.tasks_management.test_app.models import TmWidget
+from tests.tasks_management.test_app.services import WidgetBusinessData
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def widget(admin_user):
-    w = TmWidget(name="original", amount="10.00")
-    w.save(user=admin_user)
-    return w
 
 
 @pytest.fixture
@@ -33,8 +30,9 @@ def test_update_request_lands_only_after_approval(widget_service, widget, maker,
     assert task.entity == widget and task.user_created == maker
     assert task.data == {"incoming_data": {"id": str(widget.id), "name": "renamed", "amount": "12.50"},
                          "current_data": {"name": "original", "amount": "10.00"}}
-    assert (task.business_data_serializer
-            == "tests.tasks_management.test_app.services.WidgetService._business_data_serializer")
+    # the registered name of its batch serializer, not a dotted path to a method (issue 9)
+    assert task.business_data_serializer == widget_service.BUSINESS_DATA_SERIALIZER == "tm_test_app.WidgetService"
+    assert business_data_serializer(task.business_data_serializer) is WidgetBusinessData
     widget.refresh_from_db()
     assert widget.name == "original"  # nothing changed yet
 
@@ -86,11 +84,20 @@ def test_invalid_request_is_refused_before_any_task(widget_service, widget, make
     assert not Task.objects.exists()
 
 
-def test_one_pending_approval_per_entity(widget_service, widget, maker, approvers):
+def test_one_pending_approval_per_entity_and_operation(widget_service, widget, maker, checkers, approvers):
     assert widget_service(maker).create_update_task({"id": str(widget.id), "name": "a"})["success"]
     second = widget_service(maker).create_update_task({"id": str(widget.id), "name": "b"})
     assert not second["success"] and "another task pending" in second["detail"]
-    assert Task.objects.count() == 1
+    assert second["message"] == "Failed to create_update_task TmWidget"
+    # another operation on the same widget may wait for its own approval
+    deletion = widget_service(maker).create_delete_task({"id": str(widget.id)})
+    assert deletion["success"], deletion
+    assert sorted(Task.objects.values_list("business_event", flat=True)) == ["WidgetService.delete",
+                                                                             "WidgetService.update"]
+    assert not widget_service(maker).create_delete_task({"id": str(widget.id)})["success"]
+    assert vote(checkers[0], Task.objects.get(id=deletion["data"]["id"]))["success"]
+    widget.refresh_from_db()
+    assert widget.is_deleted and Task.objects.count() == 2
 
 
 def test_maker_cannot_approve_own_request(widget_service, widget, maker, approvers, admin_user):
@@ -119,31 +126,33 @@ def test_flag_off_lets_maker_approve(widget_service, widget, maker, approvers, a
 
 def test_graphql_round_trip(widget_service, widget, maker, checkers, approvers, gql):
     """The GraphiQL flow: the checker sees the pending task with its business data and approves it."""
-    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "via graphql"})
+    parent = TmWidgetFactory(name="the parent")
+    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "via graphql",
+                                                       "parent_id": parent.id})
     task_id = result["data"]["id"]
     client = gql(checkers[0])
     data = client.data('{ task(status: ACCEPTED, isDeleted: false) { totalCount edges { node { '
-                       'uuid status entityString businessData businessStatus taskGroup { code } } } } }')
+                       'uuid status entityString data businessData businessStatus taskGroup { code } } } } }')
     node = data["task"]["edges"][0]["node"]
     assert data["task"]["totalCount"] == 1 and node["uuid"] == task_id
     assert node["entityString"] == "Widget original" and node["taskGroup"]["code"] == "approvers"
-    assert json.loads(node["businessData"])["incoming_data"]["name"] == "VIA GRAPHQL"  # service serializer
+    # the service's registered serializer: names upper-cased, the parent widget's id shown by its name
+    assert json.loads(node["businessData"]) == {
+        "incoming_data": {"id": str(widget.id), "name": "VIA GRAPHQL", "parent_id": "the parent"},
+        "current_data": {"name": "ORIGINAL", "parent_id": None}}
+    assert json.loads(node["data"])["incoming_data"]["parent_id"] == str(parent.id)  # the data itself unchanged
     log = client.mutate("resolveTask", {"id": task_id,
                                         "businessStatus": json.dumps({str(checkers[0].id): "APPROVED"})},
                         client_mutation_id="approve-1")
     assert_log_success(log)
     widget.refresh_from_db()
-    assert widget.name == "via graphql"
+    assert widget.name == "via graphql" and widget.parent == parent
     linked = client.data('{ task(clientMutationId: "approve-1") { edges { node { uuid status clientMutationId } } } }')
     assert linked["task"]["edges"][0]["node"] == {"uuid": task_id, "status": "COMPLETED",
                                                   "clientMutationId": "approve-1"}
 
 
 # --- business effect outcome recorded on the task (json_ext.business_effect) --------------------------------
-def _history_count(task):
-    return task.history.count()
-
-
 def test_successful_effect_is_recorded(widget_service, widget, maker, checkers, approvers):
     result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "renamed"})
     task = Task.objects.get(id=result["data"]["id"])
@@ -157,20 +166,28 @@ def test_successful_effect_is_recorded(widget_service, widget, maker, checkers, 
     assert latest.status == Task.Status.COMPLETED
 
 
+@pytest.fixture
+def widget_update_listener():
+    """``bind(callback, when)`` on the test service's ``tm_widget_service.update`` signal, unbound afterwards."""
+    bound = []
+
+    def bind(callback, when=ServiceSignalBindType.BEFORE):
+        bind_service_signal("tm_widget_service.update", callback, when)
+        bound.append(callback)
+
+    yield bind
+    for callback in bound:
+        unbind_service_signal("tm_widget_service.update", callback)
+
+
 def test_failed_effect_is_recorded_without_rerunning(widget_service, widget, maker, checkers, approvers, admin_user,
-                                                     monkeypatch):
+                                                     widget_update_listener):
     result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "too late"})
     task = Task.objects.get(id=result["data"]["id"])
     widget.delete(user=admin_user)  # the target disappears before the approval: the effect must fail
     widget_version = TmWidget.objects.get(id=widget.id).version
     calls = []
-    original = widget_service.update
-
-    def counting_update(self, obj_data):
-        calls.append(obj_data)
-        return original(self, obj_data)
-
-    monkeypatch.setattr(widget_service, "update", counting_update)
+    widget_update_listener(lambda **kwargs: calls.append(kwargs["data"][0][0]))
     assert vote(checkers[0], task)["success"]  # the vote itself succeeds
     task.refresh_from_db()
     assert task.status == Task.Status.COMPLETED
@@ -181,44 +198,59 @@ def test_failed_effect_is_recorded_without_rerunning(widget_service, widget, mak
     assert task.history.first().json_ext["business_effect"] == effect  # saved with history
     assert task.history.first().history_user == checkers[0]
     assert len(calls) == 1  # recording the outcome did not run the effect again
-    history_rows = _history_count(task)
-    from tasks_management.services import TaskService
-
+    history_rows = task.history.count()
     again = TaskService(checkers[0]).complete_task({"id": str(task.id)})
     assert not again["success"]  # a terminal task is never completed (nor its effect run) twice
-    assert len(calls) == 1 and _history_count(task) == history_rows
+    assert len(calls) == 1 and task.history.count() == history_rows
     assert TmWidget.objects.get(id=widget.id).version == widget_version  # nothing changed on the widget
 
 
-def test_effect_exception_is_recorded_and_visible_in_graphql(widget_service, widget, maker, checkers, approvers,
-                                                             gql, monkeypatch):
-    """The effect raises (here a broken SQL statement, which would poison a PostgreSQL transaction): the
-    change is rolled back to a savepoint, the vote and completion stay, and jsonExt shows the failure without
-    the internal exception text."""
+def _half_done_then_broken_sql(**kwargs):
+    """A change written, then an internal error whose text must not reach anybody (on PostgreSQL it also
+    poisons the transaction, unless the failure is rolled back to a savepoint)."""
     from django.db import connection
 
-    def broken_update(self, obj_data):
-        TmWidget.objects.filter(id=obj_data["id"]).update(name="half-done")
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT secret_column FROM no_such_table_xyz")
+    obj_data = kwargs["data"][0][0]
+    TmWidget.objects.filter(id=obj_data["id"]).update(name="half-done")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT secret_column FROM no_such_table_xyz")
 
-    monkeypatch.setattr(widget_service, "update", broken_update)
-    result = widget_service(maker).create_update_task({"id": str(widget.id), "name": "boom"})
-    task_id = result["data"]["id"]
-    client = gql(checkers[0])
-    log = client.mutate("resolveTask", {"id": task_id,
-                                        "businessStatus": json.dumps({str(checkers[0].id): "APPROVED"})})
-    assert_log_success(log)
+
+def _approve_through_graphql(client, checker, task_id):
+    assert_log_success(client.mutate("resolveTask", {"id": task_id,
+                                                     "businessStatus": json.dumps({str(checker.id): "APPROVED"})}))
+    node = client.data(f'{{ task(id: "{task_id}") {{ edges {{ node {{ status jsonExt }} }} }} }}')["task"]["edges"][0]
+    assert node["node"]["status"] == "COMPLETED"
+    assert "no_such_table" not in node["node"]["jsonExt"] and "secret_column" not in node["node"]["jsonExt"]
+    return json.loads(node["node"]["jsonExt"])["business_effect"]
+
+
+def test_internal_error_of_the_effect_is_recorded_without_its_text(widget_service, widget, maker, checkers,
+                                                                   approvers, gql, widget_update_listener):
+    """The service's update fails inside (its boundary logs the error and answers the generic sentence): the
+    partial change is rolled back, the vote and completion stay, jsonExt shows the failure."""
+    widget_update_listener(_half_done_then_broken_sql)
+    task_id = widget_service(maker).create_update_task({"id": str(widget.id), "name": "boom"})["data"]["id"]
+    effect = _approve_through_graphql(gql(checkers[0]), checkers[0], task_id)
     widget.refresh_from_db()
-    assert widget.name == "original"  # the partial change was rolled back
-    data = client.data(f'{{ task(id: "{task_id}") {{ edges {{ node {{ status jsonExt }} }} }} }}')
-    node = data["task"]["edges"][0]["node"]
-    assert node["status"] == "COMPLETED"
-    effect = json.loads(node["jsonExt"])["business_effect"]
+    assert widget.name == "original"
+    assert effect["success"] is False and effect["message"] == "Failed to update TmWidget"
+    assert effect["detail"] in ("The mutation threw a ProgrammingError, check logs for details",
+                                "The mutation threw a OperationalError, check logs for details")
+
+
+def test_exception_after_the_effect_is_recorded_and_rolled_back(widget_service, widget, maker, checkers, approvers,
+                                                                gql, widget_update_listener):
+    """A listener of the service's update raising after the change (outside the service's boundary): the
+    completion handler rolls the change back to its savepoint and records only the exception's class."""
+    widget_update_listener(_half_done_then_broken_sql, ServiceSignalBindType.AFTER)
+    task_id = widget_service(maker).create_update_task({"id": str(widget.id), "name": "boom"})["data"]["id"]
+    effect = _approve_through_graphql(gql(checkers[0]), checkers[0], task_id)
+    widget.refresh_from_db()
+    assert widget.name == "original" and widget.version == 1  # the update and the half-done write are gone
     assert effect["success"] is False
     assert effect["message"] == "WidgetService completion handler failed"
     assert effect["detail"] in ("ProgrammingError", "OperationalError")
-    assert "no_such_table" not in node["jsonExt"] and "secret_column" not in node["jsonExt"]
 
 
 def test_rejected_task_records_no_effect(widget_service, widget, maker, checkers, approvers):

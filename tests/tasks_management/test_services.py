@@ -13,13 +13,6 @@ RESULT_TASK_KEYS = {"id", "uuid", "source", "status", "executor_action_event", "
                     "data", "json_ext", "entity_id", "entity_type", "task_group"}
 
 
-@pytest.fixture
-def widget(admin_user):
-    w = TmWidget(name="w1", amount="10.00")
-    w.save(user=admin_user)
-    return w
-
-
 # --- TaskService.create ------------------------------------------------------------------------
 def test_create_task_without_group_is_received(admin_user, widget):
     result = TaskService(admin_user).create({
@@ -45,19 +38,40 @@ def test_create_routes_by_source_to_live_group(admin_user, make_group, checkers)
     assert unrouted.task_group is None and unrouted.status == Task.Status.RECEIVED
 
 
-def test_one_pending_task_per_entity(admin_user, widget, make_task):
-    first = make_task(entity=widget)
+def test_one_pending_task_per_entity_and_business_event(admin_user, widget, make_task):
+    first = make_task(entity=widget, business_event="test.update")
     ct = ContentType.objects.get_for_model(TmWidget)
     # both spellings of the entity are checked (upstream skipped the check for entity=<obj>)
     for payload in ({"entity": widget}, {"entity_type": ct, "entity_id": str(widget.id)}):
-        result = TaskService(admin_user).create({"source": "test", **payload})
+        result = TaskService(admin_user).create({"source": "test", "business_event": "test.update", **payload})
         assert not result["success"]
-        assert "another task pending" in result["detail"]
+        assert "another task pending" in result["detail"] and "test.update" in result["detail"]
+    # another business event on the same entity may be pending at the same time (issue 9: a payment cycle
+    # holds an over-limit task and an update task)
+    other = TaskService(admin_user).create({"source": "test", "business_event": "test.over_limit", "entity": widget})
+    assert other["success"], other
     # rule-generated tasks (emission key) are exempt
-    assert TaskService(admin_user).create({"source": "rule", "entity": widget, "emission_key": "k1"})["success"]
+    assert TaskService(admin_user).create({"source": "rule", "entity": widget, "business_event": "test.update",
+                                           "emission_key": "k1"})["success"]
     # once the first is terminal a new one is allowed
     assert TaskService(admin_user).complete_task({"id": str(first.id)})["success"]
-    assert TaskService(admin_user).create({"source": "test", "entity": widget})["success"]
+    assert TaskService(admin_user).create({"source": "test", "business_event": "test.update",
+                                           "entity": widget})["success"]
+    assert Task.objects.filter(entity_id=str(widget.id), status__in=Task.PENDING_STATUSES).count() == 3
+
+
+def test_the_database_keeps_one_pending_task_per_entity_and_event(admin_user, widget, make_task):
+    """The rule holds without the service's validation (two requests racing past it)."""
+    from django.db import IntegrityError, transaction
+
+    from core.bulk import insert_rows
+
+    pending = make_task(entity=widget, business_event="test.update")
+    twin = {"source": "race", "entity_type_id": pending.entity_type_id, "entity_id": pending.entity_id,
+            "business_event": "test.update", "status": Task.Status.RECEIVED}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Task, [twin], user=admin_user)  # no model validation: the database refuses it
+    assert insert_rows(Task, [{**twin, "business_event": "test.delete"}], user=admin_user) == 1
 
 
 def test_create_with_missing_entity_fails(admin_user):
@@ -218,6 +232,12 @@ def test_group_update_replaces_executors_with_history(admin_user, make_group, ch
     # only the executors changed: still a success
     only_exec = TaskGroupService(admin_user).update({"id": str(group.id), "user_ids": [str(checkers[0].id)]})
     assert only_exec["success"], only_exec
+    # nothing changed at all: refused as any update of the platform, and nothing written
+    versions = group.history.count(), TaskExecutor.history.count()
+    same = TaskGroupService(admin_user).update({"id": str(group.id), "user_ids": [str(checkers[0].id)],
+                                                "task_sources": ["B"], "code": group.code})
+    assert not same["success"] and "no changes" in same["detail"]
+    assert (group.history.count(), TaskExecutor.history.count()) == versions
 
 
 def test_group_delete_soft_deletes_executors(admin_user, make_group, checkers):
@@ -256,3 +276,20 @@ def test_task_executor_service(admin_user, make_group, checkers):
     assert not bad["success"] and "user does not exist" in bad["detail"]
     assert TaskExecutorService(admin_user).delete({"id": result["data"]["id"]})["success"]
     assert TaskExecutor.objects.get(id=result["data"]["id"]).is_deleted
+
+
+# --- business-data serializers registry ------------------------------------------------------------
+def test_business_data_serializers_are_registered_batch_serializers():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.serializers import BatchSerializer
+    from tasks_management.services import business_data_serializer, register_business_data_serializer
+    from tests.tasks_management.test_app.services import WidgetBusinessData
+
+    assert business_data_serializer("tm_test_app.WidgetService") is WidgetBusinessData
+    register_business_data_serializer("tm_test_app.WidgetService", WidgetBusinessData)  # the same again: fine
+    with pytest.raises(ImproperlyConfigured):
+        register_business_data_serializer("tm_test_app.WidgetService", type("Other", (BatchSerializer,), {}))
+    with pytest.raises(ImproperlyConfigured):
+        register_business_data_serializer("tm_test_app.Function", lambda data: data)
+    assert business_data_serializer("tm_test_app.Function") is None

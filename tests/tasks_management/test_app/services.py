@@ -1,10 +1,11 @@
 """A service using the maker-checker mixins, as other modules' services do (imported by tests only)."""
 from django.core.exceptions import ValidationError
 
+from core.serializers import IdLabelSerializer, labels_from
 from core.services import BaseService
 from core.signals import register_service_signal
 from core.validation import BaseModelValidation
-from tasks_management.services import CheckerLogicServiceMixin, crud_business_data_builder
+from tasks_management.services import CheckerLogicServiceMixin
 from tests.tasks_management.test_app.models import TmWidget
 
 
@@ -31,22 +32,25 @@ class WidgetValidation(BaseModelValidation):
 
 class WidgetService(CheckerLogicServiceMixin, BaseService):
     CHECKER_SOURCE = "WidgetService"
+    BUSINESS_DATA_SERIALIZER = "tm_test_app.WidgetService"
     OBJECT_TYPE = TmWidget
+
+    create = register_service_signal("tm_widget_service.create")(BaseService.create)
+    update = register_service_signal("tm_widget_service.update")(BaseService.update)
+    delete = register_service_signal("tm_widget_service.delete")(BaseService.delete)
 
     def __init__(self, user, validation_class=WidgetValidation):
         super().__init__(user, validation_class)
 
-    @register_service_signal("tm_widget_service.create")
-    def create(self, obj_data):
-        return super().create(obj_data)
 
-    @register_service_signal("tm_widget_service.update")
-    def update(self, obj_data):
-        return super().update(obj_data)
+class WidgetBusinessData(IdLabelSerializer):
+    """``businessData`` of widget tasks: names upper-cased, the parent widget shown by its name (looked up in
+    the database once for a whole page of tasks)."""
 
-    @register_service_signal("tm_widget_service.delete")
-    def delete(self, obj_data):
-        return super().delete(obj_data)
+    labels = {"parent_id": labels_from(TmWidget.objects.all(), lambda widget: widget.name)}
 
-    def _business_data_serializer(self, data):
-        return crud_business_data_builder(data, lambda key, value: value.upper() if key == "name" else value)
+    def serialize_part(self, part, attrs):
+        part = super().serialize_part(part, attrs)
+        if isinstance(part.get("name"), str):
+            part["name"] = part["name"].upper()
+        return part

@@ -1,0 +1,59 @@
+"""factory_boy factories of tasks_management and of its test-only app (rows saved with history, as services do).
+
+Tests that exercise behaviour go through the services (maker-checker flows, group service); these factories
+make the rows a test only needs to exist (lists, node(id:) sweeps, cost measurements).
+"""
+import factory
+
+from tasks_management.models import Task, TaskExecutor, TaskGroup, TaskMutation
+from tests.factories import HistoryModelFactory, MutationLogFactory, UserFactory
+from tests.tasks_management.test_app.models import TmWidget
+
+
+class TaskGroupFactory(HistoryModelFactory):
+    class Meta:
+        model = TaskGroup
+
+    code = factory.Sequence(lambda n: f"task-group-{n:04}")
+    completion_policy = TaskGroup.CompletionPolicy.ANY
+    json_ext = factory.LazyFunction(lambda: {"task_sources": []})
+    task_allowed_sources = factory.LazyFunction(lambda: {"task_allowed_sources": []})
+
+
+class TaskExecutorFactory(HistoryModelFactory):
+    class Meta:
+        model = TaskExecutor
+
+    user = factory.SubFactory(UserFactory)
+    task_group = factory.SubFactory(TaskGroupFactory)
+
+
+class TaskFactory(HistoryModelFactory):
+    """A RECEIVED task with no group; pass ``task_group=`` and ``status=Task.Status.ACCEPTED`` for an
+    assigned one, ``entity=`` for one about a record."""
+
+    class Meta:
+        model = Task
+
+    source = "factory"
+    business_event = factory.Sequence(lambda n: f"factory.event{n}")
+    executor_action_event = "default"
+    status = Task.Status.RECEIVED
+    data = factory.LazyFunction(lambda: {"incoming_data": {}, "current_data": {}})
+    business_status = factory.LazyFunction(dict)
+
+
+class TaskMutationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaskMutation
+
+    task = factory.SubFactory(TaskFactory)
+    mutation = factory.SubFactory(MutationLogFactory)
+
+
+class TmWidgetFactory(HistoryModelFactory):
+    class Meta:
+        model = TmWidget
+
+    name = factory.Sequence(lambda n: f"widget {n:04}")
+    amount = "10.00"
