@@ -14,7 +14,6 @@ import datetime
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -33,19 +32,14 @@ CRITERION = ["number_of_children__gt__integer=1"]
 
 
 def build_individuals(user, count, tag):
+    """``count`` individuals with their history rows, set-based (``core.bulk``, COPY on PostgreSQL)."""
+    from core.bulk import insert_rows
     from individual.models import Individual
 
-    now = datetime.datetime.now(datetime.timezone.utc)
-    batch = []
-    for i in range(count):
-        batch.append(Individual(id=uuid.uuid4(), first_name=f"F{i}", last_name=f"{tag}{i}",
-                                dob=datetime.date(1980 + i % 30, 1 + i % 12, 1 + i % 28),
-                                json_ext={"number_of_children": 2 + i % 4, "educated_level": "primary"},
-                                user_created=user, user_updated=user, date_created=now, date_updated=now))
-        if len(batch) == 5000:
-            Individual.objects.bulk_create(batch)
-            batch = []
-    Individual.objects.bulk_create(batch)
+    insert_rows(Individual, ({"first_name": f"F{i}", "last_name": f"{tag}{i}",
+                              "dob": datetime.date(1980 + i % 30, 1 + i % 12, 1 + i % 28),
+                              "json_ext": {"number_of_children": 2 + i % 4, "educated_level": "primary"}}
+                             for i in range(count)), user=user)
 
 
 def measure(label, func):
@@ -58,7 +52,7 @@ def measure(label, func):
 
 
 def run(size, admin, checker):
-    from individual.services import individuals_without_group
+    from individual.selectors import individuals_without_group
     from social_protection.models import BenefitPlan, Beneficiary
     from social_protection.services import EnrollmentService
     from tasks_management.models import Task

@@ -1,15 +1,8 @@
 from django.contrib import admin
 
 from core.admin import HistoryModelAdmin
-from individual.models import (
-    Group,
-    GroupDataSource,
-    GroupIndividual,
-    Individual,
-    IndividualDataSource,
-    IndividualDataSourceUpload,
-    IndividualDataUploadRecords,
-)
+from individual.models import Group, GroupDataSource, GroupIndividual, Individual, IndividualDataSource
+from individual.models import IndividualDataSourceUpload, IndividualDataUploadRecords
 
 
 class MembershipOfGroupInline(admin.TabularInline):

@@ -55,6 +55,30 @@ class IndividualConfig(ModuleAppConfig):
             if cls.validation_upload_valid_items_workflow == DEFAULT_CONFIG["validation_upload_valid_items_workflow"]:
                 cls.validation_upload_valid_items_workflow = "individual.Python Valid Update Individuals"
         self._check_schema()
+        self._register()
+
+    @staticmethod
+    def _register():
+        from django.apps import apps
+
+        from core.custom_filters import CustomFilterRegistryPoint
+        from core.masking import register_masking
+        from individual.custom_filters import (
+            GroupCustomFilterWizard,
+            GroupIndividualCustomFilterWizard,
+            IndividualCustomFilterWizard,
+        )
+
+        register_masking("individual", enabled=f"{MODULE_NAME}.individual_masking_enabled",
+                         fields=f"{MODULE_NAME}.individual_mask_fields")
+        CustomFilterRegistryPoint.register_custom_filters(
+            MODULE_NAME, [IndividualCustomFilterWizard, GroupCustomFilterWizard, GroupIndividualCustomFilterWizard])
+        if apps.is_installed("tasks_management"):
+            from individual.serializers import BUSINESS_DATA_SERIALIZERS
+            from tasks_management.services import register_business_data_serializer
+
+            for name, serializer in BUSINESS_DATA_SERIALIZERS.items():
+                register_business_data_serializer(name, serializer)
 
     @classmethod
     def get_individual_schema(cls):

@@ -1,7 +1,6 @@
 """Custom-filter wizards: the JSON attributes the frontend offers as advanced filters (spec §3)."""
-from django.apps import apps
-
 from core.custom_filters import CustomFilterDefinition, CustomFilterWizardInterface, filters_from_json_schema
+from core.gql.filters import parse_uuid
 from individual.apps import IndividualConfig
 
 
@@ -23,14 +22,15 @@ class IndividualCustomFilterWizard(_SchemaWizard):
     OBJECT_TYPE = "Individual"
 
     def _schema(self, benefitPlan=None, **kwargs):
-        """With ``additionalParams.benefitPlan`` the plan's beneficiary_data_schema is offered instead."""
-        if benefitPlan and apps.is_installed("social_protection"):
-            from individual.gql_queries import parse_uuid
+        """With ``additionalParams.benefitPlan`` the plan's beneficiary_data_schema is offered instead (the
+        programme module answers it, see ``individual.services.Programmes``)."""
+        plan_id = parse_uuid(benefitPlan) if benefitPlan else None
+        if plan_id is not None:
+            from individual.services import programmes
 
-            BenefitPlan = apps.get_model("social_protection", "BenefitPlan")
-            plan = BenefitPlan.objects.filter(id=parse_uuid(benefitPlan)).first() if parse_uuid(benefitPlan) else None
-            if plan is not None:
-                return getattr(plan, "beneficiary_data_schema", None) or {}
+            schema = programmes().plan_schema(plan_id)
+            if schema is not None:
+                return schema
         return super()._schema(**kwargs)
 
 

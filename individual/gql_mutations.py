@@ -1,14 +1,15 @@
-"""GraphQL mutations: rights and location checks, then one service call (spec §5.3, §4)."""
+"""GraphQL mutations: each is one service call, declared (spec §5.3); rights, then location checks (spec §4)."""
 import secrets
 import string
 
 import graphene
 from django.core.exceptions import ValidationError
 
-from core.gql.mutation import BaseMutation, check_perms, strip_client_fields
+from core.gql.filters import parse_uuid
+from core.gql.mutation import BaseMutation, IdsInput, ServiceMutation, service_payload
 from core.location import location_manager
+from core.rights import require_for_mutation
 from individual.apps import IndividualConfig
-from individual.gql_queries import parse_uuid
 from individual.models import Group, GroupIndividual, GroupMutation, Individual, IndividualMutation
 from individual.services import (
     CreateGroupAndMoveIndividualService,
@@ -22,8 +23,8 @@ GroupIndividualRoleEnum = graphene.Enum(
 GroupIndividualRecipientTypeEnum = graphene.Enum(
     "GroupIndividualRecipientTypeEnum", [(c.value, c.value) for c in GroupIndividual.RecipientType])
 
-LOCATION_MISMATCH = "mutation.individual_group_location_mismatch"
-LOCATION_MISMATCH_TEXT = "To add an individual to a group their locations must be the same."
+LOCATION_MISMATCH = {"success": False, "message": "mutation.individual_group_location_mismatch",
+                     "detail": "To add an individual to a group their locations must be the same."}
 
 
 def _enum_value(value):
@@ -41,29 +42,45 @@ def _locations(model, ids):
     return list(model.objects.filter(id__in=[i for i in ids if i]).values_list("location_id", flat=True))
 
 
-def _service_data(data, renames=None):
-    data = strip_client_fields(data)
-    data.pop("mutation_extensions", None)
-    for old, new in (renames or {}).items():
-        if old in data:
-            data[new] = data.pop(old)
-    return data
+def _mismatch(location, others):
+    """The mismatch error when ``location`` and any of ``others`` are both set and differ."""
+    if location is not None and any(other is not None and other != location for other in others):
+        return LOCATION_MISMATCH
+    return None
 
 
-class _IndividualMutation(BaseMutation):
+class _RegistryMutation(ServiceMutation):
+    """``task_flags``: configuration keys; when one is on, the service's approval task (``task_method``, by default
+    ``create_<method>_task``) is created instead of calling ``method`` (maker-checker, spec §5.3), and nothing is
+    linked yet."""
+
     _mutation_module = "individual"
+    task_flags = ()
+    task_method = None
 
     class Meta:
         abstract = True
 
     @classmethod
-    def _link(cls, link_model, field, obj_id, user, data):
-        if obj_id and data.get("client_mutation_id"):
-            link_model.object_mutated(user, client_mutation_id=data["client_mutation_id"], **{f"{field}_id": obj_id})
+    def uses_task(cls):
+        return any(getattr(IndividualConfig, flag) for flag in cls.task_flags)
 
+    @classmethod
+    def location_mismatch(cls, user, payload):
+        return None
 
-def _result(result):
-    return None if result.get("success") else result
+    @classmethod
+    def call_service(cls, user, payload):
+        mismatch = cls.location_mismatch(user, payload)
+        if mismatch:
+            return mismatch
+        method = (cls.task_method or f"create_{cls.method}_task") if cls.uses_task() else cls.method
+        return getattr(cls.service(user), method)(payload)
+
+    @classmethod
+    def link(cls, user, data, obj_id):
+        if not cls.uses_task():
+            super().link(user, data, obj_id)
 
 
 # --- individuals --------------------------------------------------------------------------------
@@ -75,94 +92,64 @@ class IndividualInputBase:
     location_id = graphene.Int(required=False)
 
 
+class _IndividualMutation(_RegistryMutation):
+    service = IndividualService
+    link_model, link_field = IndividualMutation, "individual"
+
+    class Meta:
+        abstract = True
+
+
 class CreateIndividualMutation(_IndividualMutation):
-    _mutation_class = "CreateIndividualMutation"
+    permission, method = "individual.gql_individual_create_perms", "create"
 
     class Input(IndividualInputBase, BaseMutation.Input):
         pass
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_individual_create_perms)
+    def check_access(cls, user, data):
         location_manager.check_allowed(user, [data.get("location_id")])
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        result = IndividualService(user).create(_service_data(data))
-        if result.get("success"):
-            cls._link(IndividualMutation, "individual", result["data"]["id"], user, data)
-        return _result(result)
 
 
 class UpdateIndividualMutation(_IndividualMutation):
-    _mutation_class = "UpdateIndividualMutation"
+    permission, method, task_flags = "individual.gql_individual_update_perms", "update", ("check_individual_update",)
 
     class Input(IndividualInputBase, BaseMutation.Input):
         id = graphene.UUID(required=True)
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_individual_update_perms)
+    def check_access(cls, user, data):
         location_manager.check_allowed(user, [data.get("location_id"), *_locations(Individual, [data.get("id")])])
 
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = IndividualService(user)
-        payload = _service_data(data)
-        payload["id"] = str(payload["id"])
-        if IndividualConfig.check_individual_update:
-            return _result(service.create_update_task(payload))
-        result = service.update(payload)
-        if result.get("success"):
-            cls._link(IndividualMutation, "individual", payload["id"], user, data)
-        return _result(result)
 
+class _EachIdMutation(_RegistryMutation):
+    """The service once per id of ``ids``; per-id results are not reported (upstream contract, spec §5.3). The
+    location of every target (``target_locations``) must be allowed."""
 
-class IdsInput:
-    ids = graphene.List(graphene.UUID)
+    each, report_each_failure = "ids", False
 
-
-class DeleteIndividualMutation(_IndividualMutation):
-    """Per-id service results are not reported (upstream contract, spec §5.3)."""
-
-    _mutation_class = "DeleteIndividualMutation"
+    class Meta:
+        abstract = True
 
     class Input(IdsInput, BaseMutation.Input):
         pass
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_individual_delete_perms)
-        location_manager.check_allowed(user, _locations(Individual, data.get("ids") or []))
+    def target_locations(cls, ids):
+        return _locations(cls.service.OBJECT_TYPE, ids)
 
     @classmethod
-    def _mutate(cls, user, **data):
-        service = IndividualService(user)
-        for obj_id in data.get("ids") or []:
-            if IndividualConfig.check_individual_delete:
-                service.create_delete_task({"id": str(obj_id)})
-            else:
-                service.delete({"id": str(obj_id)})
-        return None
+    def check_access(cls, user, data):
+        location_manager.check_allowed(user, cls.target_locations(data.get("ids") or []))
 
 
-class UndoDeleteIndividualMutation(_IndividualMutation):
-    _mutation_class = "UndoDeleteIndividualMutation"
+class DeleteIndividualMutation(_EachIdMutation):
+    permission, service, method = "individual.gql_individual_delete_perms", IndividualService, "delete"
+    task_flags = ("check_individual_delete",)
 
-    class Input(IdsInput, BaseMutation.Input):
-        pass
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_individual_undo_delete_perms)
-        location_manager.check_allowed(user, _locations(Individual, data.get("ids") or []))
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = IndividualService(user)
-        for obj_id in data.get("ids") or []:
-            service.undo_delete({"id": str(obj_id)})
-        return None
+class UndoDeleteIndividualMutation(_EachIdMutation):
+    permission, service, method = "individual.gql_individual_undo_delete_perms", IndividualService, "undo_delete"
 
 
 # --- groups -------------------------------------------------------------------------------------
@@ -186,215 +173,92 @@ def _individuals_data(items):
              "recipient_type": _enum_value(item.get("recipient_type"))} for item in items or []]
 
 
-def _check_members_allowed(user, individual_ids, location_id):
-    """Members must be visible to the user and (when both are set) share the group's location."""
-    member_locations = _locations(Individual, individual_ids)
-    location_manager.check_allowed(user, member_locations)
-    if location_id is not None and any(loc is not None and loc != location_id for loc in member_locations):
-        return [{"message": LOCATION_MISMATCH, "detail": LOCATION_MISMATCH_TEXT}]
-    return None
+class _GroupMutation(_RegistryMutation):
+    """Members given with the group must be visible to the user and share the group's location."""
+
+    service = GroupService
+    link_model, link_field = GroupMutation, "group"
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def payload(cls, user, data):
+        payload = super().payload(user, data)
+        if "individuals_data" in payload:
+            payload["individuals_data"] = _individuals_data(payload["individuals_data"])
+        return payload
+
+    @staticmethod
+    def _member_ids(data):
+        return [str(item["individual_id"]) for item in data.get("individuals_data") or []]
+
+    @classmethod
+    def check_access(cls, user, data):
+        location_manager.check_allowed(user, [data.get("location_id"), *_locations(Individual, cls._member_ids(data))])
+
+    @classmethod
+    def group_location(cls, payload):
+        return payload.get("location_id")
+
+    @classmethod
+    def location_mismatch(cls, user, payload):
+        if "individuals_data" not in payload:
+            return None
+        return _mismatch(cls.group_location(payload), _locations(Individual, cls._member_ids(payload)))
 
 
-class CreateGroupMutation(_IndividualMutation):
-    _mutation_class = "CreateGroupMutation"
+class CreateGroupMutation(_GroupMutation):
+    permission, method = "individual.gql_group_create_perms", "create"
 
     class Input(GroupInputBase, BaseMutation.Input):
         pass
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_create_perms)
-        location_manager.check_allowed(user, [data.get("location_id")])
 
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _service_data(data)
-        if "individuals_data" in payload:
-            payload["individuals_data"] = _individuals_data(payload["individuals_data"])
-            error = _check_members_allowed(user, [i["individual_id"] for i in payload["individuals_data"]],
-                                           payload.get("location_id"))
-            if error:
-                return error
-        result = GroupService(user).create(payload)
-        if result.get("success"):
-            cls._link(GroupMutation, "group", result["data"]["id"], user, data)
-        return _result(result)
-
-
-class UpdateGroupMutation(_IndividualMutation):
-    _mutation_class = "UpdateGroupMutation"
+class UpdateGroupMutation(_GroupMutation):
+    permission, method = "individual.gql_group_update_perms", "update"
 
     class Input(GroupInputBase, BaseMutation.Input):
         id = graphene.UUID(required=True)
         code = graphene.String(required=False)
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_update_perms)
-        location_manager.check_allowed(user, [data.get("location_id"), *_locations(Group, [data.get("id")])])
+    def check_access(cls, user, data):
+        super().check_access(user, data)
+        location_manager.check_allowed(user, _locations(Group, [data.get("id")]))
 
     @classmethod
-    def _mutate(cls, user, **data):
-        payload = _service_data(data)
-        payload["id"] = str(payload["id"])
-        if "individuals_data" in payload:
-            payload["individuals_data"] = _individuals_data(payload["individuals_data"])
-            group = Group.objects.filter(id=payload["id"]).first()
-            location_id = payload.get("location_id", group.location_id if group else None)
-            error = _check_members_allowed(user, [i["individual_id"] for i in payload["individuals_data"]],
-                                           location_id)
-            if error:
-                return error
-        result = GroupService(user).update(payload)
-        if result.get("success"):
-            cls._link(GroupMutation, "group", payload["id"], user, data)
-        return _result(result)
+    def group_location(cls, payload):
+        if "location_id" in payload:
+            return payload["location_id"]
+        return next(iter(_locations(Group, [payload["id"]])), None)
 
 
-class DeleteGroupMutation(_IndividualMutation):
-    _mutation_class = "DeleteGroupMutation"
-
-    class Input(IdsInput, BaseMutation.Input):
-        pass
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_delete_perms)
-        location_manager.check_allowed(user, _locations(Group, data.get("ids") or []))
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = GroupService(user)
-        for obj_id in data.get("ids") or []:
-            service.delete({"id": str(obj_id)})
-        return None
-
-
-# --- memberships --------------------------------------------------------------------------------
-class GroupIndividualInputBase:
-    group_id = graphene.ID(required=False)
-    individual_id = graphene.ID(required=True)
-    role = graphene.Field(GroupIndividualRoleEnum, required=False)
-    recipient_type = graphene.Field(GroupIndividualRecipientTypeEnum, required=False)
-
-
-def _membership_payload(data):
-    payload = _service_data(data)
-    payload["individual_id"] = _uuid_or_error(payload.get("individual_id"), "individual")
-    if "group_id" in payload:
-        payload["group_id"] = _uuid_or_error(payload.get("group_id"), "group")
-    for key in ("role", "recipient_type"):
-        if key in payload:
-            payload[key] = _enum_value(payload[key])
-    return {k: (str(v) if k.endswith("id") and v is not None else v) for k, v in payload.items()}
-
-
-def _check_membership_locations(user, group_id, individual_id):
-    group_location = _locations(Group, [group_id])
-    individual_location = _locations(Individual, [individual_id])
-    location_manager.check_allowed(user, group_location + individual_location)
-    if group_location and individual_location and group_location[0] is not None \
-            and individual_location[0] is not None and group_location[0] != individual_location[0]:
-        return [{"message": LOCATION_MISMATCH, "detail": LOCATION_MISMATCH_TEXT}]
-    return None
-
-
-class AddIndividualToGroupMutation(_IndividualMutation):
-    _mutation_class = "AddIndividualToGroupMutation"
-
-    class Input(GroupIndividualInputBase, BaseMutation.Input):
-        pass
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_create_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _membership_payload(data)
-        error = _check_membership_locations(user, payload.get("group_id"), payload.get("individual_id"))
-        if error:
-            return error
-        return _result(GroupIndividualService(user).create(payload))
-
-
-class EditIndividualInGroupMutation(_IndividualMutation):
-    _mutation_class = "EditIndividualInGroupMutation"
-
-    class Input(GroupIndividualInputBase, BaseMutation.Input):
-        id = graphene.UUID(required=True)
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_update_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _membership_payload(data)
-        payload["id"] = str(data["id"])
-        membership = GroupIndividual.objects.filter(id=payload["id"]).first()
-        group_id = payload.get("group_id") or (membership.group_id if membership else None)
-        current = [membership.group_id] if membership else []
-        location_manager.check_allowed(user, _locations(Group, current))
-        error = _check_membership_locations(user, group_id, payload.get("individual_id"))
-        if error:
-            return error
-        service = GroupIndividualService(user)
-        if IndividualConfig.check_group_individual_update:
-            return _result(service.create_update_task(payload))
-        return _result(service.update(payload))
-
-
-class RemoveIndividualFromGroupMutation(_IndividualMutation):
-    _mutation_class = "RemoveIndividualFromGroupMutation"
-
-    class Input(IdsInput, BaseMutation.Input):
-        pass
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_delete_perms)
-        rows = GroupIndividual.objects.filter(id__in=data.get("ids") or []).values_list(
-            "group__location_id", "individual__location_id")
-        location_manager.check_allowed(user, [loc for row in rows for loc in row])
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = GroupIndividualService(user)
-        for obj_id in data.get("ids") or []:
-            service.delete({"id": str(obj_id)})
-        return None
-
-
-class CreateGroupIndividualsMutation(_IndividualMutation):
+class CreateGroupIndividualsMutation(_GroupMutation):
     """Create a group with these individuals as members (upstream's version always fails)."""
 
-    _mutation_class = "CreateGroupIndividualsMutation"
+    permission, method = "individual.gql_group_create_perms", "create"
 
     class Input(GroupInputBase, BaseMutation.Input):
         individual_ids = graphene.List(graphene.UUID, required=True)
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_create_perms)
-        location_manager.check_allowed(user, [data.get("location_id")])
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _service_data(data)
-        individual_ids = [str(i) for i in payload.pop("individual_ids", None) or []]
-        listed = _individuals_data(payload.pop("individuals_data", None))
-        listed_ids = {i["individual_id"] for i in listed}
+    def payload(cls, user, data):
+        payload = super().payload(user, data)
+        listed = payload.pop("individuals_data", None) or []
+        listed_ids = {item["individual_id"] for item in listed}
         payload["individuals_data"] = listed + [
-            {"individual_id": i, "role": None, "recipient_type": None} for i in individual_ids if i not in listed_ids]
-        error = _check_members_allowed(user, [i["individual_id"] for i in payload["individuals_data"]],
-                                       payload.get("location_id"))
-        if error:
-            return error
-        result = GroupService(user).create(payload)
-        if result.get("success"):
-            cls._link(GroupMutation, "group", result["data"]["id"], user, data)
-        return _result(result)
+            {"individual_id": str(i), "role": None, "recipient_type": None}
+            for i in payload.pop("individual_ids", None) or [] if str(i) not in listed_ids]
+        return payload
+
+    @staticmethod
+    def _member_ids(data):
+        return [*_GroupMutation._member_ids(data), *(str(i) for i in data.get("individual_ids") or [])]
+
+
+class DeleteGroupMutation(_EachIdMutation):
+    permission, service, method = "individual.gql_group_delete_perms", GroupService, "delete"
 
 
 def random_group_code(length=8):
@@ -405,32 +269,99 @@ def random_group_code(length=8):
             return code
 
 
-class CreateGroupAndMoveIndividualMutation(_IndividualMutation):
-    _mutation_class = "CreateGroupAndMoveIndividualMutation"
+def _membership_locations(ids):
+    rows = GroupIndividual.objects.filter(id__in=[i for i in ids if i]).values_list(
+        "group__location_id", "individual__location_id")
+    return [location for row in rows for location in row]
+
+
+class CreateGroupAndMoveIndividualMutation(_RegistryMutation):
+    permission = "individual.gql_group_create_perms"
+    service, method = CreateGroupAndMoveIndividualService, "create"
+    task_flags = ("check_group_individual_update", "check_group_create")
 
     class Input(GroupInputBase, BaseMutation.Input):
         code = graphene.String(required=False)
         group_individual_id = graphene.UUID(required=True)
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_create_perms)
-        check_perms(user, IndividualConfig.gql_group_update_perms)
-        rows = GroupIndividual.objects.filter(id=data.get("group_individual_id")).values_list(
-            "group__location_id", "individual__location_id")
-        location_manager.check_allowed(user, [data.get("location_id"), *[loc for row in rows for loc in row]])
+    def check_access(cls, user, data):
+        require_for_mutation(user, "individual.gql_group_update_perms")
+        location_manager.check_allowed(user, [data.get("location_id"),
+                                              *_membership_locations([data.get("group_individual_id")])])
 
     @classmethod
-    def _mutate(cls, user, **data):
-        payload = _service_data(data)
+    def payload(cls, user, data):
+        payload = service_payload(data)
         payload.pop("individuals_data", None)
         payload["group_individual_id"] = str(payload["group_individual_id"])
-        if not payload.get("code"):
-            payload["code"] = random_group_code()
-        service = CreateGroupAndMoveIndividualService(user)
-        if IndividualConfig.check_group_individual_update or IndividualConfig.check_group_create:
-            return _result(service.create_create_task(payload))
-        return _result(service.create(payload))
+        payload["code"] = payload.get("code") or random_group_code()
+        return payload
+
+
+# --- memberships --------------------------------------------------------------------------------
+class GroupIndividualInputBase:
+    group_id = graphene.ID(required=False)
+    individual_id = graphene.ID(required=True)
+    role = graphene.Field(GroupIndividualRoleEnum, required=False)
+    recipient_type = graphene.Field(GroupIndividualRecipientTypeEnum, required=False)
+
+
+class _MembershipMutation(_RegistryMutation):
+    """Group and individual must both be visible; when both have a location, the same one."""
+
+    service = GroupIndividualService
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def payload(cls, user, data):
+        payload = service_payload(data)
+        payload["individual_id"] = _uuid_or_error(payload.get("individual_id"), "individual")
+        if "group_id" in payload:
+            payload["group_id"] = _uuid_or_error(payload.get("group_id"), "group")
+        for key in ("role", "recipient_type"):
+            if key in payload:
+                payload[key] = _enum_value(payload[key])
+        return {k: (str(v) if k.endswith("id") and v is not None else v) for k, v in payload.items()}
+
+    @classmethod
+    def location_mismatch(cls, user, payload):
+        group_location = _locations(Group, [payload.get("group_id")])
+        individual_location = _locations(Individual, [payload.get("individual_id")])
+        location_manager.check_allowed(user, group_location + individual_location)
+        return _mismatch(next(iter(group_location), None), individual_location)
+
+
+class AddIndividualToGroupMutation(_MembershipMutation):
+    permission, method = "individual.gql_group_create_perms", "create"
+
+    class Input(GroupIndividualInputBase, BaseMutation.Input):
+        pass
+
+
+class EditIndividualInGroupMutation(_MembershipMutation):
+    permission, method, task_flags = "individual.gql_group_update_perms", "update", ("check_group_individual_update",)
+
+    class Input(GroupIndividualInputBase, BaseMutation.Input):
+        id = graphene.UUID(required=True)
+
+    @classmethod
+    def location_mismatch(cls, user, payload):
+        current = GroupIndividual.objects.filter(id=payload["id"]).values_list("group_id", flat=True).first()
+        location_manager.check_allowed(user, _locations(Group, [current]))  # the group it leaves
+        return super().location_mismatch(user, {**payload, "group_id": payload.get("group_id") or current})
+
+
+class RemoveIndividualFromGroupMutation(_EachIdMutation):
+    """A membership's group and individual locations must both be allowed."""
+
+    permission, service, method = "individual.gql_group_delete_perms", GroupIndividualService, "delete"
+
+    @classmethod
+    def target_locations(cls, ids):
+        return _membership_locations(ids)
 
 
 # --- enrolment ----------------------------------------------------------------------------------
@@ -440,37 +371,28 @@ class ConfirmEnrollmentInput:
     status = graphene.String(required=True)
 
 
-class ConfirmIndividualEnrollmentMutation(_IndividualMutation):
-    _mutation_class = "ConfirmIndividualEnrollmentMutation"
+class _ConfirmEnrollmentMutation(_RegistryMutation):
+    """Emits the selection; a programme module listening to the service signal enrols it (spec §6.4)."""
+
+    permission = "individual.gql_group_create_perms"
+
+    class Meta:
+        abstract = True
 
     class Input(ConfirmEnrollmentInput, BaseMutation.Input):
         pass
 
     @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_create_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        plan = _uuid_or_error(data.get("benefit_plan_id"), "benefit plan")
-        IndividualService(user).select_individuals_to_benefit_plan(
-            data.get("custom_filters") or [], str(plan), data.get("status"), user)
+    def call_service(cls, user, payload):
+        plan = _uuid_or_error(payload.get("benefit_plan_id"), "benefit plan")
+        getattr(cls.service(user), cls.method)(payload.get("custom_filters") or [], str(plan),
+                                               payload.get("status"), user)
         return None
 
 
-class ConfirmGroupEnrollmentMutation(_IndividualMutation):
-    _mutation_class = "ConfirmGroupEnrollmentMutation"
+class ConfirmIndividualEnrollmentMutation(_ConfirmEnrollmentMutation):
+    service, method = IndividualService, "select_individuals_to_benefit_plan"
 
-    class Input(ConfirmEnrollmentInput, BaseMutation.Input):
-        pass
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_perms(user, IndividualConfig.gql_group_create_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        plan = _uuid_or_error(data.get("benefit_plan_id"), "benefit plan")
-        GroupService(user).select_groups_to_benefit_plan(
-            data.get("custom_filters") or [], str(plan), data.get("status"), user)
-        return None
+class ConfirmGroupEnrollmentMutation(_ConfirmEnrollmentMutation):
+    service, method = GroupService, "select_groups_to_benefit_plan"

@@ -1,17 +1,31 @@
-"""GraphQL types and filters of the individual registry."""
-import uuid as uuid_lib
+"""GraphQL types and filters of the individual registry.
 
+Every type is a core protected type: the search right (``read_perms``) and the model's row security apply to
+lists, ``node(id:)`` and foreign keys alike; ``jsonExt`` is masked by the ``individual`` policy. Fields that need
+other rows (memberships, members, heads) are loaded for a whole page at once (``prime_page`` + a loader).
+"""
 import django_filters
 import graphene
-from django.db import models
-from graphene_django import DjangoObjectType
-from graphene_django.filter.filters import TypedFilter
-from graphene_django.filter.filterset import GrapheneFilterSetMixin
-from graphql_relay import from_global_id
 
-from core.gql.connection import ExtendedConnection
-from individual.apps import IndividualConfig
-from individual.masking import mask_for
+from core.gql.filters import (
+    DATE_LOOKUPS,
+    HISTORY_MODEL_FILTERS,
+    ID_LOOKUPS,
+    STRING_LOOKUPS,
+    TEXT_LOOKUPS,
+    USER_UPDATED_FILTERS,
+    filterset_for,
+    parse_uuid,
+    prefixed,
+)
+from core.gql.loaders import BatchLoader, NodeLoader
+from core.gql.types import (
+    BUSINESS_MODEL_FIELDS,
+    HISTORY_MODEL_FIELDS,
+    HISTORY_RECORD_FIELDS,
+    HistoricalRecordType,
+    HistoryModelType,
+)
 from individual.models import (
     Group,
     GroupDataSource,
@@ -22,126 +36,64 @@ from individual.models import (
     IndividualDataUploadRecords,
 )
 
-DATE_LOOKUPS = ["exact", "lt", "lte", "gt", "gte"]
-TEXT_LOOKUPS = ["iexact", "istartswith", "icontains"]
+INDIVIDUAL_SEARCH = "individual.gql_individual_search_perms"
+GROUP_SEARCH = "individual.gql_group_search_perms"
+MASKING = "individual"
 
 
-def parse_uuid(value):
-    """A raw UUID or a relay global id ("Type:uuid") → UUID, else None."""
-    if value is None:
-        return None
-    if isinstance(value, uuid_lib.UUID):
-        return value
-    text = str(value).strip()
-    try:
-        return uuid_lib.UUID(text)
-    except ValueError:
-        pass
-    try:
-        _type, raw = from_global_id(text)
-        return uuid_lib.UUID(str(raw))
-    except Exception:
-        return None
+# --- page loaders -----------------------------------------------------------------------------------------
+class _MembershipsLoader(BatchLoader):
+    """Non-deleted, row-secured memberships by individual (``by = "individual_id"``) or group (``"group_id"``),
+    joined with the other side (``related``); what those rows refer to is primed for the same page."""
+
+    by = None
+    related = None
+
+    def related_type(self):
+        raise NotImplementedError
+
+    def batch_load(self, keys):
+        memberships = list(GroupIndividual.get_queryset(
+            GroupIndividual.objects.filter(**{f"{self.by}__in": keys}, is_deleted=False), self.user)
+            .select_related(self.related).order_by("date_created", "id"))
+        related, related_type = [getattr(m, self.related) for m in memberships], self.related_type()
+        # a live membership is visible by its group's location, and so are its group and its individual (spec §4):
+        # the joined rows are what the related type would load, once its right is checked
+        readable = related_type.readable(self.info)
+        NodeLoader.for_request(self.info, related_type).seed({row.pk: row if readable else None for row in related})
+        GroupIndividualGQLType.prime_page(memberships, self.info)
+        related_type.prime_page(related, self.info)
+        found = {key: [] for key in keys}
+        for membership in memberships:
+            found[getattr(membership, self.by)].append(membership)
+        return found
 
 
-class LenientUUIDFilter(TypedFilter):
-    """UUID filter typed ID: accepts raw UUIDs and relay ids; anything else matches nothing."""
+class MembershipsOfIndividuals(_MembershipsLoader):
+    by, related = "individual_id", "group"
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("input_type", graphene.ID)
-        super().__init__(*args, **kwargs)
-
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
-        parsed = parse_uuid(value)
-        if parsed is None:
-            return qs.none()
-        return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": parsed})
+    def related_type(self):
+        return GroupGQLType
 
 
-class BaseFilterSet(GrapheneFilterSetMixin, django_filters.FilterSet):
-    FILTER_DEFAULTS = {**GrapheneFilterSetMixin.FILTER_DEFAULTS,
-                       models.UUIDField: {"filter_class": LenientUUIDFilter}}
+class MembersOfGroups(_MembershipsLoader):
+    by, related = "group_id", "individual"
+
+    def related_type(self):
+        return IndividualGQLType
 
 
-def readable(queryset, user, perms):
-    """Node types: nothing without the search right (``node(id:)`` only checks the login; lists check first)."""
-    if not user or not user.is_authenticated or not user.has_perms(perms):
-        return queryset.none()
-    return queryset
+class HeadsById(BatchLoader):
+    """Individuals named by group history rows (``json_ext.head_id``), under the individual row security."""
 
+    def normalize(self, key):
+        return parse_uuid(key)
 
-def _individual_right():
-    return IndividualConfig.gql_individual_search_perms
-
-
-def _group_right():
-    return IndividualConfig.gql_group_search_perms
-
-
-class JsonExtMaskingMixin:
-    def resolve_json_ext(self, info):
-        return mask_for(getattr(info.context, "user", None), self.json_ext)
-
-
-# --- live models --------------------------------------------------------------------------------
-INDIVIDUAL_FILTERS = {
-    "id": ["exact", "isnull"],
-    "first_name": TEXT_LOOKUPS,
-    "last_name": TEXT_LOOKUPS,
-    "dob": DATE_LOOKUPS,
-    "date_created": DATE_LOOKUPS,
-    "date_updated": DATE_LOOKUPS,
-    "is_deleted": ["exact"],
-    "version": ["exact"],
-}
-
-
-class IndividualFilter(BaseFilterSet):
-    class Meta:
-        model = Individual
-        fields = INDIVIDUAL_FILTERS
-
-
-class IndividualGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String(source="uuid")
-    memberships = graphene.List(lambda: GroupIndividualGQLType,
-                                description="Non-deleted group memberships of the individual")
-
-    class Meta:
-        model = Individual
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "date_valid_from", "date_valid_to", "replacement_uuid", "first_name", "last_name",
-                  "dob", "location")
-        filterset_class = IndividualFilter
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return Individual.get_queryset(readable(queryset, info.context.user, _individual_right()), info.context.user)
-
-    def resolve_memberships(self, info):
-        prefetched = getattr(self, "active_memberships", None)
-        if prefetched is not None:
-            return prefetched
-        return list(GroupIndividual.objects.filter(individual_id=self.id, is_deleted=False).select_related("group"))
-
-
-class GroupFilter(BaseFilterSet):
-    class Meta:
-        model = Group
-        fields = {
-            "id": ["exact", "isnull"],
-            "code": TEXT_LOOKUPS,
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "date_valid_from": ["gte"],
-            "date_valid_to": ["lte"],
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-        }
+    def batch_load(self, keys):
+        heads = list(Individual.get_queryset(Individual.objects.filter(id__in=keys), self.user)
+                     .select_related("location", "user_updated"))
+        IndividualGQLType.prime_page(heads, self.info)
+        return {head.id: head for head in heads}
 
 
 def _head_of(memberships):
@@ -151,78 +103,103 @@ def _head_of(memberships):
     return None
 
 
-class GroupGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String(source="uuid")
+# --- live models --------------------------------------------------------------------------------
+INDIVIDUAL_FILTERS = {**HISTORY_MODEL_FILTERS, "first_name": TEXT_LOOKUPS, "last_name": TEXT_LOOKUPS,
+                      "dob": DATE_LOOKUPS}
+INDIVIDUAL_FIELDS = (*BUSINESS_MODEL_FIELDS, "first_name", "last_name", "dob", "location")
+
+
+class IndividualGQLType(HistoryModelType):
+    read_perms = INDIVIDUAL_SEARCH
+    masking = MASKING
+
+    memberships = graphene.List(lambda: GroupIndividualGQLType,
+                                description="Non-deleted group memberships of the individual")
+
+    class Meta:
+        model = Individual
+        fields = INDIVIDUAL_FIELDS
+        filterset_class = filterset_for(Individual, INDIVIDUAL_FILTERS)
+
+    @classmethod
+    def prime_page(cls, nodes, info):
+        super().prime_page(nodes, info)
+        MembershipsOfIndividuals.for_request(info).prime(node.id for node in nodes)
+
+    def resolve_memberships(root, info):
+        return MembershipsOfIndividuals.for_request(info).load(root.id) or []
+
+
+GROUP_FILTERS = {**HISTORY_MODEL_FILTERS, "code": TEXT_LOOKUPS, "date_valid_from": ["gte"],
+                 "date_valid_to": ["lte"]}
+
+
+class GroupGQLType(HistoryModelType):
+    read_perms = GROUP_SEARCH
+    masking = MASKING  # a group's json_ext mirrors its head's attributes
+
     head = graphene.Field(IndividualGQLType)
     members = graphene.List(lambda: GroupIndividualGQLType, description="Non-deleted memberships of the group")
 
     class Meta:
         model = Group
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "date_valid_from", "date_valid_to", "replacement_uuid", "code", "location")
-        filterset_class = GroupFilter
-        connection_class = ExtendedConnection
+        fields = (*BUSINESS_MODEL_FIELDS, "code", "location")
+        filterset_class = filterset_for(Group, GROUP_FILTERS)
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return Group.get_queryset(readable(queryset, info.context.user, _group_right()), info.context.user)
+    def prime_page(cls, nodes, info):
+        super().prime_page(nodes, info)
+        MembersOfGroups.for_request(info).prime(node.id for node in nodes if not hasattr(node, "active_members"))
 
-    def _active_members(self):
-        prefetched = getattr(self, "active_members", None)
+    @staticmethod
+    def _members(group, info):
+        # a list of another module may join the members with its page (individual.selectors.members_prefetch)
+        prefetched = getattr(group, "active_members", None)
         if prefetched is not None:
             return prefetched
-        return list(GroupIndividual.objects.filter(group_id=self.id, is_deleted=False).select_related("individual")
-                    .order_by("date_created", "id"))
+        return MembersOfGroups.for_request(info).load(group.id) or []
 
-    def resolve_head(self, info):
-        return _head_of(GroupGQLType._active_members(self))
+    def resolve_head(root, info):
+        """The individual of the group's non-deleted HEAD membership (spec §5.1)."""
+        return _head_of(GroupGQLType._members(root, info))
 
-    def resolve_members(self, info):
-        return GroupGQLType._active_members(self)
+    def resolve_members(root, info):
+        return GroupGQLType._members(root, info)
 
 
-class GroupIndividualFilter(BaseFilterSet):
+GROUP_INDIVIDUAL_FILTERS = {
+    **HISTORY_MODEL_FILTERS,
+    "role": STRING_LOOKUPS,
+    "recipient_type": STRING_LOOKUPS,
+    **prefixed("individual", INDIVIDUAL_FILTERS),
+    "group__id": ID_LOOKUPS,
+    "group__code": TEXT_LOOKUPS,
+    "group__is_deleted": ["exact"],
+}
+
+
+def readable_fk(node_type, attname):
+    """A required foreign key to a protected type, declared nullable: the row it points to may not be readable
+    by the user (its type's rights, row security), and a non-null field answering null would void the whole
+    node. Loaded with the page (``prime_page``) like any foreign key."""
+
+    def resolve(root, info):
+        return info.return_type.graphene_type.get_node(info, getattr(root, attname))
+
+    return graphene.Field(node_type, resolver=resolve)
+
+
+class GroupIndividualGQLType(HistoryModelType):
+    read_perms = GROUP_SEARCH
+    masking = MASKING
+
+    group = readable_fk(lambda: GroupGQLType, "group_id")
+    individual = readable_fk(IndividualGQLType, "individual_id")
+
     class Meta:
         model = GroupIndividual
-        fields = {
-            "id": ["exact", "isnull"],
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "role": ["exact", "iexact", "istartswith", "icontains"],
-            "recipient_type": ["exact", "iexact", "istartswith", "icontains"],
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-            **{f"individual__{k}": v for k, v in INDIVIDUAL_FILTERS.items()},
-            "group__id": ["exact", "isnull"],
-            "group__code": TEXT_LOOKUPS,
-            "group__is_deleted": ["exact"],
-        }
-
-
-class GroupIndividualGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String(source="uuid")
-    # explicit: graphene-django would re-query a related type that has its own get_queryset, row by row
-    group = graphene.Field(lambda: GroupGQLType)
-    individual = graphene.Field(IndividualGQLType)
-
-    def resolve_group(self, info):
-        return self.group
-
-    def resolve_individual(self, info):
-        return self.individual
-
-    class Meta:
-        model = GroupIndividual
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "group", "individual", "role", "recipient_type")
-        filterset_class = GroupIndividualFilter
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return GroupIndividual.get_queryset(readable(queryset, info.context.user, _group_right()), info.context.user)
+        fields = (*HISTORY_MODEL_FIELDS, "group", "individual", "role", "recipient_type")
+        filterset_class = filterset_for(GroupIndividual, GROUP_INDIVIDUAL_FILTERS)
 
 
 # --- history ------------------------------------------------------------------------------------
@@ -230,337 +207,131 @@ HistoricalIndividual = Individual.history.model
 HistoricalGroup = Group.history.model
 HistoricalGroupIndividual = GroupIndividual.history.model
 
-USER_UPDATED_FILTERS = {"user_updated__username": ["exact", "iexact", "istartswith", "icontains"]}
 
-
-class IndividualHistoryFilter(BaseFilterSet):
-    class Meta:
-        model = HistoricalIndividual
-        fields = {**INDIVIDUAL_FILTERS, **USER_UPDATED_FILTERS}
-
-
-class IndividualHistoryGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String()
+class IndividualHistoryGQLType(HistoricalRecordType):
+    read_perms = INDIVIDUAL_SEARCH
+    masking = MASKING
+    history_of = Individual
 
     class Meta:
         model = HistoricalIndividual
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "date_valid_from", "date_valid_to", "replacement_uuid", "first_name", "last_name",
-                  "dob", "location", "history_date", "history_type")
-        filterset_class = IndividualHistoryFilter
-        connection_class = ExtendedConnection
+        fields = (*INDIVIDUAL_FIELDS, *HISTORY_RECORD_FIELDS)
+        filterset_class = filterset_for(HistoricalIndividual, {**INDIVIDUAL_FILTERS, **USER_UPDATED_FILTERS})
         convert_choices_to_enum = False
 
-    def resolve_id(self, info):
-        return self.id
 
-    def resolve_uuid(self, info):
-        return str(self.id)
+class GroupHistoryGQLType(HistoricalRecordType):
+    read_perms = GROUP_SEARCH
+    masking = MASKING
+    history_of = Group
 
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        user = info.context.user
-        return visible_history(readable(queryset, user, _individual_right()), Individual, user)
-
-
-class GroupHistoryFilter(BaseFilterSet):
-    json_ext_head__icontains = django_filters.CharFilter(field_name="json_ext__head", lookup_expr="icontains")
-
-    class Meta:
-        model = HistoricalGroup
-        fields = {
-            "id": ["exact", "isnull"],
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-            **USER_UPDATED_FILTERS,
-        }
-
-
-class _PageHeads:
-    """The heads of one page of group history rows, loaded together on the first ``head`` asked for."""
-
-    def __init__(self, rows, user):
-        self.rows, self.user, self.heads = rows, user, None
-
-    def get(self, head_id):
-        if self.heads is None:
-            ids = {parse_uuid((row.json_ext or {}).get("head_id")) for row in self.rows} - {None}
-            queryset = Individual.get_queryset(Individual.objects.filter(id__in=ids), self.user)
-            self.heads = {head.id: head for head in queryset.select_related("location", "user_updated")} if ids else {}
-        return self.heads.get(head_id)
-
-
-class GroupHistoryConnection(ExtendedConnection):
-    """One query for the heads of the whole page (``head_id`` lives in json_ext: no ORM prefetch possible)."""
-
-    class Meta:
-        abstract = True
-
-    def resolve_edges(self, info, **kwargs):
-        loader = _PageHeads([edge.node for edge in self.edges], info.context.user)
-        for edge in self.edges:
-            edge.node._page_heads = loader
-        return self.edges
-
-
-class GroupHistoryGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String()
     head = graphene.Field(IndividualGQLType)
 
     class Meta:
         model = HistoricalGroup
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "date_valid_from", "date_valid_to", "replacement_uuid", "code", "location",
-                  "history_date", "history_type")
-        filterset_class = GroupHistoryFilter
-        connection_class = GroupHistoryConnection
+        fields = (*BUSINESS_MODEL_FIELDS, "code", "location", *HISTORY_RECORD_FIELDS)
+        filterset_class = filterset_for(
+            HistoricalGroup, {**HISTORY_MODEL_FILTERS, **USER_UPDATED_FILTERS},
+            json_ext_head__icontains=django_filters.CharFilter(field_name="json_ext__head", lookup_expr="icontains"))
         convert_choices_to_enum = False
 
-    def resolve_id(self, info):
-        return self.id
-
-    def resolve_uuid(self, info):
-        return str(self.id)
-
-    def resolve_head(self, info):
-        """The individual named by the row's ``json_ext.head_id``, if the user may see it (row security)."""
-        head_id = parse_uuid((self.json_ext or {}).get("head_id"))
-        if head_id is None:
-            return None
-        loader = getattr(self, "_page_heads", None) or _PageHeads([self], info.context.user)  # e.g. node(id:)
-        return loader.get(head_id)
+    @staticmethod
+    def _head_id(row):
+        return (row.json_ext or {}).get("head_id") if isinstance(row.json_ext, dict) else None
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return visible_history(readable(queryset, info.context.user, _group_right()), Group, info.context.user)
+    def prime_page(cls, nodes, info):
+        """``head_id`` lives in json_ext (no ORM prefetch possible): the page's heads in one query."""
+        super().prime_page(nodes, info)
+        HeadsById.for_request(info).prime(cls._head_id(node) for node in nodes)
+
+    def resolve_head(root, info):
+        """The individual named by the row's ``json_ext.head_id``, if the user may see it (row security)."""
+        return HeadsById.for_request(info).load(GroupHistoryGQLType._head_id(root))
 
 
-class GroupIndividualHistoryFilter(BaseFilterSet):
-    class Meta:
-        model = HistoricalGroupIndividual
-        fields = {
-            "id": ["exact", "isnull"],
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "role": ["exact", "iexact", "istartswith", "icontains"],
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-            "individual__id": ["exact"],
-            "group__id": ["exact"],
-            **USER_UPDATED_FILTERS,
-        }
-
-
-class GroupIndividualHistoryGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String()
-    group = graphene.Field(lambda: GroupGQLType)
-    individual = graphene.Field(IndividualGQLType)
-
-    def resolve_group(self, info):
-        return self.group
-
-    def resolve_individual(self, info):
-        return self.individual
+class GroupIndividualHistoryGQLType(HistoricalRecordType):
+    read_perms = GROUP_SEARCH
+    masking = MASKING
 
     class Meta:
         model = HistoricalGroupIndividual
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "group", "individual", "role", "recipient_type", "history_date", "history_type")
-        filterset_class = GroupIndividualHistoryFilter
-        connection_class = ExtendedConnection
+        fields = (*HISTORY_MODEL_FIELDS, "group", "individual", "role", "recipient_type", *HISTORY_RECORD_FIELDS)
+        filterset_class = filterset_for(HistoricalGroupIndividual, {
+            **HISTORY_MODEL_FILTERS, "role": STRING_LOOKUPS, "individual__id": ["exact"], "group__id": ["exact"],
+            **USER_UPDATED_FILTERS})
         convert_choices_to_enum = ["role", "recipient_type"]
 
-    def resolve_id(self, info):
-        return self.id
-
-    def resolve_uuid(self, info):
-        return str(self.id)
-
     @classmethod
-    def get_queryset(cls, queryset, info):
-        user = info.context.user
-        queryset = readable(queryset, user, _group_right())
+    def restrict(cls, queryset, user):
+        """Membership history is visible by its group's visibility (spec §4)."""
         from core.location import is_unrestricted, row_security_enabled
 
         if not row_security_enabled() or is_unrestricted(user):
             return queryset
-        visible_groups = Group.get_queryset(Group.objects.all(), user).values("id")
-        return queryset.filter(group_id__in=visible_groups)
-
-
-def visible_history(queryset, model, user):
-    from core.location import is_unrestricted, row_security_enabled
-
-    if not row_security_enabled() or is_unrestricted(user):
-        return queryset
-    return queryset.filter(id__in=model.get_queryset(model.objects.all(), user).values("id"))
+        return queryset.filter(group_id__in=Group.get_queryset(Group.objects.all(), user).values("id"))
 
 
 # --- uploads and data sources -------------------------------------------------------------------
-class IndividualDataSourceUploadFilter(BaseFilterSet):
-    class Meta:
-        model = IndividualDataSourceUpload
-        fields = {
-            "id": ["exact", "isnull"],
-            "status": TEXT_LOOKUPS,
-            "source_type": TEXT_LOOKUPS,
-            "source_name": TEXT_LOOKUPS,
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-        }
+DATA_FILTERS = {key: HISTORY_MODEL_FILTERS[key] for key in ("id", "date_created", "date_updated", "is_deleted")}
+UPLOAD_FILTERS = prefixed("upload", {"id": ID_LOOKUPS, "status": TEXT_LOOKUPS, "source_name": TEXT_LOOKUPS,
+                                     "source_type": TEXT_LOOKUPS})
 
 
-class IndividualDataSourceUploadGQLType(DjangoObjectType):
-    uuid = graphene.String(source="uuid")
+class IndividualDataSourceUploadGQLType(HistoryModelType):
+    read_perms = INDIVIDUAL_SEARCH
 
     class Meta:
         model = IndividualDataSourceUpload
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "source_name", "source_type", "status", "error")
-        filterset_class = IndividualDataSourceUploadFilter
-        connection_class = ExtendedConnection
+        fields = (*HISTORY_MODEL_FIELDS, "source_name", "source_type", "status", "error")
+        filterset_class = filterset_for(IndividualDataSourceUpload, {
+            **HISTORY_MODEL_FILTERS, "status": TEXT_LOOKUPS, "source_type": TEXT_LOOKUPS,
+            "source_name": TEXT_LOOKUPS})
         convert_choices_to_enum = False
 
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return readable(queryset, info.context.user, _individual_right())
 
-
-UPLOAD_FILTERS = {
-    "upload__id": ["exact", "isnull"],
-    "upload__status": TEXT_LOOKUPS,
-    "upload__source_name": TEXT_LOOKUPS,
-    "upload__source_type": TEXT_LOOKUPS,
-}
-
-
-class IndividualDataSourceFilter(BaseFilterSet):
-    class Meta:
-        model = IndividualDataSource
-        fields = {
-            "id": ["exact", "isnull"],
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "is_deleted": ["exact"],
-            **{f"individual__{k}": v for k, v in INDIVIDUAL_FILTERS.items()},
-            **UPLOAD_FILTERS,
-        }
-
-
-class IndividualDataSourceGQLType(JsonExtMaskingMixin, DjangoObjectType):
-    uuid = graphene.String(source="uuid")
-    individual = graphene.Field(IndividualGQLType)
-
-    def resolve_individual(self, info):
-        return self.individual
+class IndividualDataSourceGQLType(HistoryModelType):
+    read_perms = INDIVIDUAL_SEARCH
+    masking = MASKING  # the raw uploaded row: the individual's attributes
 
     class Meta:
         model = IndividualDataSource
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "individual", "upload", "validations")
-        filterset_class = IndividualDataSourceFilter
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return readable(queryset, info.context.user, _individual_right())
+        fields = (*HISTORY_MODEL_FIELDS, "individual", "upload", "validations")
+        filterset_class = filterset_for(IndividualDataSource, {
+            **DATA_FILTERS, **prefixed("individual", INDIVIDUAL_FILTERS), **UPLOAD_FILTERS})
 
 
-class GroupDataSourceFilter(BaseFilterSet):
-    class Meta:
-        model = GroupDataSource
-        fields = {
-            "id": ["exact", "isnull"],
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "is_deleted": ["exact"],
-            "group__id": ["exact", "isnull"],
-            "group__code": TEXT_LOOKUPS,
-            **UPLOAD_FILTERS,
-        }
-
-
-class GroupDataSourceGQLType(DjangoObjectType):
-    uuid = graphene.String(source="uuid")
-    group = graphene.Field(GroupGQLType)
-
-    def resolve_group(self, info):
-        return self.group
+class GroupDataSourceGQLType(HistoryModelType):
+    read_perms = INDIVIDUAL_SEARCH
 
     class Meta:
         model = GroupDataSource
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "group", "upload", "validations")
-        filterset_class = GroupDataSourceFilter
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return readable(queryset, info.context.user, _individual_right())
+        fields = (*HISTORY_MODEL_FIELDS, "group", "upload", "validations")
+        filterset_class = filterset_for(GroupDataSource, {
+            **DATA_FILTERS, "group__id": ID_LOOKUPS, "group__code": TEXT_LOOKUPS, **UPLOAD_FILTERS})
 
 
-class IndividualDataUploadRecordsFilter(BaseFilterSet):
-    class Meta:
-        model = IndividualDataUploadRecords
-        fields = {
-            "id": ["exact", "isnull"],
-            "date_created": DATE_LOOKUPS,
-            "date_updated": DATE_LOOKUPS,
-            "is_deleted": ["exact"],
-            "workflow": ["exact", "iexact", "istartswith", "icontains"],
-            "data_upload__id": ["exact"],
-            "data_upload__status": TEXT_LOOKUPS,
-            "data_upload__source_name": TEXT_LOOKUPS,
-        }
-
-
-class IndividualDataUploadQGLType(DjangoObjectType):
-    uuid = graphene.String(source="uuid")
+class IndividualDataUploadQGLType(HistoryModelType):
+    read_perms = INDIVIDUAL_SEARCH
 
     class Meta:
         model = IndividualDataUploadRecords
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "data_upload", "workflow")
-        filterset_class = IndividualDataUploadRecordsFilter
-        connection_class = ExtendedConnection
-
-    @classmethod
-    def get_queryset(cls, queryset, info):
-        return readable(queryset, info.context.user, _individual_right())
-
-    def resolve_json_ext(self, info):
-        user = info.context.user
-        return self.json_ext if user.has_perms(IndividualConfig.gql_individual_search_perms) else None
+        fields = (*HISTORY_MODEL_FIELDS, "data_upload", "workflow")
+        filterset_class = filterset_for(IndividualDataUploadRecords, {
+            **DATA_FILTERS, "workflow": STRING_LOOKUPS, "data_upload__id": ["exact"],
+            "data_upload__status": TEXT_LOOKUPS, "data_upload__source_name": TEXT_LOOKUPS})
 
 
 # --- plain object types -------------------------------------------------------------------------
-class IndividualSummaryEnrollmentGQLType(graphene.ObjectType):
-    number_of_selected_individuals = graphene.String()
-    total_number_of_individuals = graphene.String()
-    number_of_individuals_not_assigned_to_programme = graphene.String()
-    number_of_individuals_assigned_to_programme = graphene.String()
-    number_of_individuals_assigned_to_selected_programme = graphene.String()
-    number_of_individuals_to_upload = graphene.String()
+def _summary_type(name, noun):
+    fields = ("number_of_selected_{}", "total_number_of_{}", "number_of_{}_not_assigned_to_programme",
+              "number_of_{}_assigned_to_programme", "number_of_{}_assigned_to_selected_programme",
+              "number_of_{}_to_upload")
+    return type(name, (graphene.ObjectType,), {field.format(noun): graphene.String() for field in fields})
 
 
-class GroupSummaryEnrollmentGQLType(graphene.ObjectType):
-    number_of_selected_groups = graphene.String()
-    total_number_of_groups = graphene.String()
-    number_of_groups_not_assigned_to_programme = graphene.String()
-    number_of_groups_assigned_to_programme = graphene.String()
-    number_of_groups_assigned_to_selected_programme = graphene.String()
-    number_of_groups_to_upload = graphene.String()
+IndividualSummaryEnrollmentGQLType = _summary_type("IndividualSummaryEnrollmentGQLType", "individuals")
+GroupSummaryEnrollmentGQLType = _summary_type("GroupSummaryEnrollmentGQLType", "groups")
 
 
 class GlobalSchemaType(graphene.ObjectType):

@@ -12,6 +12,11 @@ def _location_q(user, prefix):
     return location_manager.build_user_location_filter_query(user, prefix=prefix)
 
 
+def _rows_at_allowed_locations(model, queryset, user, prefix):
+    """Row security by one location path: rows whose ``prefix`` location is allowed to ``user`` or not set."""
+    return (model.objects.all() if queryset is None else queryset).filter(_location_q(user, prefix))
+
+
 class Individual(HistoryBusinessModel):
     first_name = models.CharField(max_length=255, null=False)
     last_name = models.CharField(max_length=255, null=False)
@@ -57,8 +62,7 @@ class Group(HistoryBusinessModel):
 
     @classmethod
     def get_queryset(cls, queryset, user):
-        queryset = queryset if queryset is not None else cls.objects.all()
-        return queryset.filter(_location_q(user, "location"))
+        return _rows_at_allowed_locations(cls, queryset, user, "location")
 
 
 class GroupIndividual(HistoryModel):
@@ -93,8 +97,7 @@ class GroupIndividual(HistoryModel):
 
     @classmethod
     def get_queryset(cls, queryset, user):
-        queryset = queryset if queryset is not None else cls.objects.all()
-        return queryset.filter(_location_q(user, "group__location"))
+        return _rows_at_allowed_locations(cls, queryset, user, "group__location")
 
     def save(self, *args, align=True, **kwargs):
         super().save(*args, **kwargs)
@@ -130,10 +133,18 @@ class IndividualDataSourceUpload(HistoryModel):
         return f"{self.source_name} ({self.status})"
 
 
-class IndividualDataSource(HistoryModel):
-    individual = models.ForeignKey(Individual, models.DO_NOTHING, null=True, blank=True)
+class UploadedRecord(HistoryModel):
+    """One record of an upload: the raw data in ``json_ext``, its validation result, the registry row it became."""
+
     upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True)
     validations = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class IndividualDataSource(UploadedRecord):
+    individual = models.ForeignKey(Individual, models.DO_NOTHING, null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["upload", "is_deleted"], name="ind_ids_upload_del_idx")]
@@ -147,10 +158,8 @@ class IndividualDataUploadRecords(HistoryModel):
         return f"{self.workflow} {self.data_upload_id}"
 
 
-class GroupDataSource(HistoryModel):
+class GroupDataSource(UploadedRecord):
     group = models.ForeignKey(Group, models.DO_NOTHING, null=True, blank=True)
-    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True)
-    validations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["upload", "is_deleted"], name="ind_gds_upload_del_idx")]

@@ -1,6 +1,4 @@
 """Validation used by the individual services (raise django ValidationError)."""
-import datetime
-
 from django.core.exceptions import ValidationError
 
 from core.validation import BaseModelValidation
@@ -121,19 +119,12 @@ class GroupIndividualValidation(BaseModelValidation):
 
 
 def pending_task_exists(group_id):
-    """A RECEIVED/ACCEPTED task on the group or one of its memberships blocks membership edits."""
+    """A pending maker-checker task on the group or one of its memberships blocks membership edits."""
     from django.apps import apps
 
     if not apps.is_installed("tasks_management"):
         return False
-    Task = apps.get_model("tasks_management", "Task")
-    membership_ids = [str(i) for i in GroupIndividual.objects.filter(group_id=group_id).values_list("id", flat=True)]
-    return Task.objects.filter(
-        entity_id__in=[str(group_id), *membership_ids], status__in=["RECEIVED", "ACCEPTED"],
-    ).exists()
+    from tasks_management.services import pending_task_exists as pending
 
-
-def to_date(value):
-    if isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(str(value))
+    membership_ids = list(GroupIndividual.objects.filter(group_id=group_id).values_list("id", flat=True))
+    return pending([group_id, *membership_ids])

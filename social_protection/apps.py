@@ -59,6 +59,18 @@ class SocialProtectionConfig(ModuleAppConfig):
     def ready(self):
         super().ready()
         from core.custom_filters import CustomFilterRegistryPoint
+        from core.masking import register_masking
+        from individual.services import register_programmes
         from social_protection.custom_filters import BenefitPlanCustomFilterWizard
+        from social_protection.selectors import BeneficiaryProgrammes
+        from social_protection.serializers import BUSINESS_DATA_SERIALIZERS
+        from tasks_management.services import register_business_data_serializer
 
         CustomFilterRegistryPoint.register_custom_filters(MODULE_NAME, [BenefitPlanCustomFilterWizard])
+        for policy, fields in (("beneficiary", "beneficiary_mask_fields"),
+                               ("group_beneficiary", "group_beneficiary_mask_fields")):
+            register_masking(policy, enabled=f"{MODULE_NAME}.social_protection_masking_enabled",
+                             fields=f"{MODULE_NAME}.{fields}")
+        register_programmes(BeneficiaryProgrammes())  # who is enrolled where, for the individual registry
+        for name, serializer in BUSINESS_DATA_SERIALIZERS.items():
+            register_business_data_serializer(name, serializer)

@@ -3,26 +3,26 @@ import datetime
 
 from django.utils import timezone
 
-from individual.models import Group, Individual
+from individual.selectors import groups, individuals_without_group
+
+CHILDREN = {"number_of_children": {"type": "integer", "minimum": 0}}
+
+
+def _plan(code, name, type, max_beneficiaries, ceiling, description, properties, criteria):
+    return {"code": code, "name": name, "type": type, "max_beneficiaries": max_beneficiaries,
+            "ceiling_per_beneficiary": ceiling, "institution": "Ministry of Social Affairs", "description": description,
+            "beneficiary_data_schema": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+                                        "properties": {**CHILDREN, **properties}},
+            "json_ext": {"advanced_criteria": criteria}}
+
 
 PLANS = [
-    {"code": "DEMO-CT", "name": "Demo cash transfer", "type": "INDIVIDUAL", "max_beneficiaries": 500,
-     "ceiling_per_beneficiary": "120.00", "institution": "Ministry of Social Affairs",
-     "description": "Monthly cash transfer for individuals with more than one child",
-     "beneficiary_data_schema": {
-         "$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
-         "properties": {"number_of_children": {"type": "integer", "minimum": 0},
-                        "educated_level": {"type": "string"}, "able_bodied": {"type": "boolean"}}},
-     "json_ext": {"advanced_criteria": {"POTENTIAL": [
-         {"field": "number_of_children", "filter": "gt", "type": "integer", "value": "1"}]}}},
-    {"code": "DEMO-HH", "name": "Demo household support", "type": "GROUP", "max_beneficiaries": 200,
-     "ceiling_per_beneficiary": "300.00", "institution": "Ministry of Social Affairs",
-     "description": "Quarterly support to households",
-     "beneficiary_data_schema": {
-         "$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
-         "properties": {"number_of_children": {"type": "integer", "minimum": 0},
-                        "household_size": {"type": "integer", "minimum": 1}}},
-     "json_ext": {"advanced_criteria": {}}},
+    _plan("DEMO-CT", "Demo cash transfer", "INDIVIDUAL", 500, "120.00",
+          "Monthly cash transfer for individuals with more than one child",
+          {"educated_level": {"type": "string"}, "able_bodied": {"type": "boolean"}},
+          {"POTENTIAL": [{"field": "number_of_children", "filter": "gt", "type": "integer", "value": "1"}]}),
+    _plan("DEMO-HH", "Demo household support", "GROUP", 200, "300.00", "Quarterly support to households",
+          {"household_size": {"type": "integer", "minimum": 1}}, {}),
 ]
 
 
@@ -47,11 +47,10 @@ def contribute(ctx):
     service = EnrollmentService(ctx.admin)
     if "INDIVIDUAL" in plans:
         # individuals without a household who have children; direct path (no pending approval task)
-        candidates = Individual.objects.filter(is_deleted=False, groupindividual__isnull=True,
-                                               json_ext__number_of_children__gte=1)
+        candidates = individuals_without_group().filter(json_ext__number_of_children__gte=1)
         result = service.enroll_individuals(candidates, plans["INDIVIDUAL"].id, "POTENTIAL", maker_checker=False)
         ctx.log(f"{result['enrolled']} individuals enrolled into {plans['INDIVIDUAL'].code}")
     if "GROUP" in plans:
-        result = service.enroll_groups(Group.objects.filter(is_deleted=False), plans["GROUP"].id, "ACTIVE",
+        result = service.enroll_groups(groups().filter(is_deleted=False), plans["GROUP"].id, "ACTIVE",
                                        maker_checker=False)
         ctx.log(f"{result['enrolled']} groups enrolled into {plans['GROUP'].code}")

@@ -1,8 +1,8 @@
-"""Mutations of social_protection: rights check + one service call each (the pipeline logs them)."""
+"""Mutations of social_protection: each is one service call, declared (the pipeline logs them, spec §3.5)."""
 import graphene
-from django.core.exceptions import PermissionDenied
 
-from core.gql.mutation import BaseMutation, strip_client_fields
+from core.gql.mutation import BaseMutation, IdsInput, ServiceMutation, service_payload
+from core.rights import require
 from social_protection.apps import SocialProtectionConfig
 from social_protection.models import BeneficiaryStatus, BenefitPlan, BenefitPlanMutation
 from social_protection.services import BeneficiaryService, BenefitPlanService, GroupBeneficiaryService
@@ -14,36 +14,45 @@ BenefitPlanTypeEnum = graphene.Enum("BenefitPlanTypeEnum", [(v, v) for v in Bene
 BeneficiaryStatusEnum = graphene.Enum("BeneficiaryStatusEnum", [(v, v) for v in BeneficiaryStatus.values])
 
 
-def check_rights(user, perms):
-    """Spec §3.5: every permission failure of this module reads ``mutation.authentication_required``."""
-    if not user or not user.is_authenticated or not user.has_perms(perms):
-        raise PermissionDenied(AUTH_REQUIRED)
+class _SocialProtectionMutation(ServiceMutation):
+    """Every refusal of this module reads ``mutation.authentication_required`` (spec §3.5); writing a schema or
+    ``jsonExt`` also needs ``schema_perms``. ``task_flag``: a configuration key; when on, the service's approval
+    task (``create_<method>_task``) is created instead of calling ``method``. Unset inputs are left out of the
+    payload; ``clear_valid_to``: an update without ``dateValidTo`` clears it."""
 
+    _mutation_module = "social_protection"
+    schema_perms = None
+    task_flag = None
+    clear_valid_to = False
+    empty_message = "No IDs to delete"
 
-def check_schema_rights(user, data, perms):
-    if data.get("json_ext") is not None or data.get("beneficiary_data_schema") is not None:
-        if not user.has_perms(perms):
-            raise PermissionDenied(LACK_OF_SCHEMA_PERMS)
+    class Meta:
+        abstract = True
 
+    @classmethod
+    def _validate_mutation(cls, user, **data):
+        require(user, cls.permission, AUTH_REQUIRED)
+        if cls.schema_perms and (data.get("json_ext") is not None or data.get("beneficiary_data_schema") is not None):
+            require(user, cls.schema_perms, LACK_OF_SCHEMA_PERMS)
 
-def _payload(data):
-    """Service payload: client fields stripped, enums → values, unset (None) inputs left out."""
-    data = strip_client_fields(data)
-    return {key: getattr(value, "value", value) for key, value in data.items() if value is not None}
+    @classmethod
+    def payload(cls, user, data):
+        payload = {key: getattr(value, "value", value) for key, value in service_payload(data).items()
+                   if value is not None}
+        if cls.clear_valid_to:
+            payload.setdefault("date_valid_to", None)
+        return payload
 
+    @classmethod
+    def call_service(cls, user, payload):
+        use_task = cls.task_flag and getattr(SocialProtectionConfig, cls.task_flag)
+        return getattr(cls.service(user), f"create_{cls.method}_task" if use_task else cls.method)(payload)
 
-def _delete_each(service, ids, method="delete"):
-    if not ids:
-        return {"success": False, "message": "No IDs to delete", "detail": ""}
-    for obj_id in ids:
-        result = getattr(service, method)({"id": str(obj_id)})
-        if not result.get("success"):
-            return result  # the pipeline rolls the whole mutation back
-    return None
-
-
-def _failure_or_none(result):
-    return None if result.get("success") else result
+    @classmethod
+    def _mutate(cls, user, **data):
+        if cls.each and not data.get(cls.each):
+            return {"success": False, "message": cls.empty_message, "detail": ""}
+        return super()._mutate(user, **data)
 
 
 # --- benefit plans ---------------------------------------------------------------------------------
@@ -61,31 +70,19 @@ class BenefitPlanInputMixin:
     description = graphene.String(required=False, max_length=1024)
 
 
-class CreateBenefitPlanMutation(BaseMutation):
-    _mutation_module = "social_protection"
-    _mutation_class = "CreateBenefitPlanMutation"
+class CreateBenefitPlanMutation(_SocialProtectionMutation):
+    permission, schema_perms = "social_protection.gql_benefit_plan_create_perms", "social_protection.gql_schema_create_perms"
+    service, method = BenefitPlanService, "create"
+    link_model, link_field = BenefitPlanMutation, "benefit_plan"
 
     class Input(BenefitPlanInputMixin, BaseMutation.Input):
         pass
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_benefit_plan_create_perms)
-        check_schema_rights(user, data, SocialProtectionConfig.gql_schema_create_perms)
 
-    @classmethod
-    def _mutate(cls, user, **data):
-        client_mutation_id = data.get("client_mutation_id")
-        result = BenefitPlanService(user).create(_payload(data))
-        if result.get("success") and client_mutation_id:
-            BenefitPlanMutation.object_mutated(user, client_mutation_id=client_mutation_id,
-                                               benefit_plan_id=result["data"]["id"])
-        return _failure_or_none(result)
-
-
-class UpdateBenefitPlanMutation(BaseMutation):
-    _mutation_module = "social_protection"
-    _mutation_class = "UpdateBenefitPlanMutation"
+class UpdateBenefitPlanMutation(_SocialProtectionMutation):
+    permission, schema_perms = "social_protection.gql_benefit_plan_update_perms", "social_protection.gql_schema_update_perms"
+    service, method = BenefitPlanService, "update"
+    task_flag, clear_valid_to = "gql_check_benefit_plan_update", True
 
     class Input(BenefitPlanInputMixin, BaseMutation.Input):
         id = graphene.UUID(required=True)
@@ -96,196 +93,87 @@ class UpdateBenefitPlanMutation(BaseMutation):
         date_valid_to = graphene.Date(required=False)
         max_beneficiaries = graphene.Int(required=False)
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_benefit_plan_update_perms)
-        check_schema_rights(user, data, SocialProtectionConfig.gql_schema_update_perms)
 
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _payload(data)
-        if "date_valid_to" not in payload:
-            payload["date_valid_to"] = None
-        service = BenefitPlanService(user)
-        if SocialProtectionConfig.gql_check_benefit_plan_update:
-            return _failure_or_none(service.create_update_task(payload))
-        return _failure_or_none(service.update(payload))
+class DeleteBenefitPlanMutation(_SocialProtectionMutation):
+    permission = "social_protection.gql_benefit_plan_delete_perms"
+    service, method, each = BenefitPlanService, "delete", "ids"
+
+    class Input(IdsInput, BaseMutation.Input):
+        pass
 
 
-class DeleteBenefitPlanMutation(BaseMutation):
-    _mutation_module = "social_protection"
-    _mutation_class = "DeleteBenefitPlanMutation"
+class CloseBenefitPlanMutation(_SocialProtectionMutation):
+    permission = "social_protection.gql_benefit_plan_close_perms"
+    service, method, each, empty_message = BenefitPlanService, "close_benefit_plan", "ids", "No IDs to close"
 
-    class Input(BaseMutation.Input):
-        ids = graphene.List(graphene.UUID)
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_benefit_plan_delete_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        return _delete_each(BenefitPlanService(user), data.get("ids"))
-
-
-class CloseBenefitPlanMutation(BaseMutation):
-    _mutation_module = "social_protection"
-    _mutation_class = "CloseBenefitPlanMutation"
-
-    class Input(BaseMutation.Input):
-        ids = graphene.List(graphene.UUID)
-
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_benefit_plan_close_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        if not data.get("ids"):
-            return {"success": False, "message": "No IDs to close", "detail": ""}
-        return _delete_each(BenefitPlanService(user), data["ids"], method="close_benefit_plan")
+    class Input(IdsInput, BaseMutation.Input):
+        pass
 
 
 # --- beneficiaries ---------------------------------------------------------------------------------
-class _BeneficiaryMutationBase(BaseMutation):
-    service_class = None
-    check_flag = None
+class BeneficiaryInputMixin:
+    status = graphene.Field(BeneficiaryStatusEnum, required=True)
+    benefit_plan_id = graphene.UUID(required=False)
+    date_valid_from = graphene.Date(required=False)
+    date_valid_to = graphene.Date(required=False)
+    json_ext = graphene.types.json.JSONString(required=False)
+
+
+class _CreateBeneficiary(_SocialProtectionMutation):
+    permission, schema_perms = "social_protection.gql_beneficiary_create_perms", "social_protection.gql_schema_create_perms"
+    method = "create"
 
     class Meta:
         abstract = True
 
-    @classmethod
-    def _use_tasks(cls):
-        return bool(getattr(SocialProtectionConfig, cls.check_flag))
 
+class _UpdateBeneficiary(_SocialProtectionMutation):
+    permission, schema_perms = "social_protection.gql_beneficiary_update_perms", "social_protection.gql_schema_update_perms"
+    method, clear_valid_to = "update", True
 
-class _CreateBase(_BeneficiaryMutationBase):
     class Meta:
         abstract = True
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_beneficiary_create_perms)
-        check_schema_rights(user, data, SocialProtectionConfig.gql_schema_create_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _payload(data)
-        service = cls.service_class(user)
-        if cls._use_tasks():
-            return _failure_or_none(service.create_create_task(payload))
-        return _failure_or_none(service.create(payload))
+    class Input(BeneficiaryInputMixin, BaseMutation.Input):
+        id = graphene.UUID(required=True)
 
 
-class _UpdateBase(_BeneficiaryMutationBase):
+class _DeleteBeneficiary(_SocialProtectionMutation):
+    permission = "social_protection.gql_beneficiary_delete_perms"
+    method, each = "delete", "ids"
+
     class Meta:
         abstract = True
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_beneficiary_update_perms)
-        check_schema_rights(user, data, SocialProtectionConfig.gql_schema_update_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        payload = _payload(data)
-        if "date_valid_to" not in payload:
-            payload["date_valid_to"] = None
-        service = cls.service_class(user)
-        if cls._use_tasks():
-            return _failure_or_none(service.create_update_task(payload))
-        return _failure_or_none(service.update(payload))
+    class Input(IdsInput, BaseMutation.Input):
+        pass
 
 
-class _DeleteBase(_BeneficiaryMutationBase):
-    class Meta:
-        abstract = True
+class CreateBeneficiaryMutation(_CreateBeneficiary):
+    service, task_flag = BeneficiaryService, "gql_check_beneficiary_crud"
 
-    @classmethod
-    def _validate_mutation(cls, user, **data):
-        check_rights(user, SocialProtectionConfig.gql_beneficiary_delete_perms)
-
-    @classmethod
-    def _mutate(cls, user, **data):
-        service = cls.service_class(user)
-        return _delete_each(service, data.get("ids"), "create_delete_task" if cls._use_tasks() else "delete")
-
-
-class CreateBeneficiaryMutation(_CreateBase):
-    _mutation_module = "social_protection"
-    _mutation_class = "CreateBeneficiaryMutation"
-    service_class = BeneficiaryService
-    check_flag = "gql_check_beneficiary_crud"
-
-    class Input(BaseMutation.Input):
-        status = graphene.Field(BeneficiaryStatusEnum, required=True)
-        benefit_plan_id = graphene.UUID(required=False)
+    class Input(BeneficiaryInputMixin, BaseMutation.Input):
         individual_id = graphene.UUID(required=False)
-        date_valid_from = graphene.Date(required=False)
-        date_valid_to = graphene.Date(required=False)
-        json_ext = graphene.types.json.JSONString(required=False)
 
 
-class UpdateBeneficiaryMutation(_UpdateBase):
-    _mutation_module = "social_protection"
-    _mutation_class = "UpdateBeneficiaryMutation"
-    service_class = BeneficiaryService
-    check_flag = "gql_check_beneficiary_crud"
+class CreateGroupBeneficiaryMutation(_CreateBeneficiary):
+    service, task_flag = GroupBeneficiaryService, "gql_check_group_beneficiary_crud"
 
-    class Input(BaseMutation.Input):
-        id = graphene.UUID(required=True)
-        status = graphene.Field(BeneficiaryStatusEnum, required=True)
-        benefit_plan_id = graphene.UUID(required=False)
-        date_valid_from = graphene.Date(required=False)
-        date_valid_to = graphene.Date(required=False)
-        json_ext = graphene.types.json.JSONString(required=False)
-
-
-class DeleteBeneficiaryMutation(_DeleteBase):
-    _mutation_module = "social_protection"
-    _mutation_class = "DeleteBeneficiaryMutation"
-    service_class = BeneficiaryService
-    check_flag = "gql_check_beneficiary_crud"
-
-    class Input(BaseMutation.Input):
-        ids = graphene.List(graphene.UUID)
-
-
-class CreateGroupBeneficiaryMutation(_CreateBase):
-    _mutation_module = "social_protection"
-    _mutation_class = "CreateGroupBeneficiaryMutation"
-    service_class = GroupBeneficiaryService
-    check_flag = "gql_check_group_beneficiary_crud"
-
-    class Input(BaseMutation.Input):
-        status = graphene.Field(BeneficiaryStatusEnum, required=True)
-        benefit_plan_id = graphene.UUID(required=False)
+    class Input(BeneficiaryInputMixin, BaseMutation.Input):
         group_id = graphene.UUID(required=False)
-        date_valid_from = graphene.Date(required=False)
-        date_valid_to = graphene.Date(required=False)
-        json_ext = graphene.types.json.JSONString(required=False)
 
 
-class UpdateGroupBeneficiaryMutation(_UpdateBase):
-    _mutation_module = "social_protection"
-    _mutation_class = "UpdateGroupBeneficiaryMutation"
-    service_class = GroupBeneficiaryService
-    check_flag = "gql_check_group_beneficiary_crud"
-
-    class Input(BaseMutation.Input):
-        id = graphene.UUID(required=True)
-        status = graphene.Field(BeneficiaryStatusEnum, required=True)
-        benefit_plan_id = graphene.UUID(required=False)
-        date_valid_from = graphene.Date(required=False)
-        date_valid_to = graphene.Date(required=False)
-        json_ext = graphene.types.json.JSONString(required=False)
+class UpdateBeneficiaryMutation(_UpdateBeneficiary):
+    service, task_flag = BeneficiaryService, "gql_check_beneficiary_crud"
 
 
-class DeleteGroupBeneficiaryMutation(_DeleteBase):
-    _mutation_module = "social_protection"
-    _mutation_class = "DeleteGroupBeneficiaryMutation"
-    service_class = GroupBeneficiaryService
-    check_flag = "gql_check_group_beneficiary_crud"
+class UpdateGroupBeneficiaryMutation(_UpdateBeneficiary):
+    service, task_flag = GroupBeneficiaryService, "gql_check_group_beneficiary_crud"
 
-    class Input(BaseMutation.Input):
-        ids = graphene.List(graphene.UUID)
+
+class DeleteBeneficiaryMutation(_DeleteBeneficiary):
+    service, task_flag = BeneficiaryService, "gql_check_beneficiary_crud"
+
+
+class DeleteGroupBeneficiaryMutation(_DeleteBeneficiary):
+    service, task_flag = GroupBeneficiaryService, "gql_check_group_beneficiary_crud"

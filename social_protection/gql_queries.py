@@ -1,12 +1,22 @@
-"""GraphQL types and filters of social_protection."""
+"""GraphQL types and filters of social_protection (core protected types: rights on lists and ``node(id:)``)."""
 import graphene
-from graphene_django import DjangoObjectType
+from graphene_django.registry import get_global_registry
+from graphene_django.utils import bypass_get_queryset
 
-from core.gql.connection import ExtendedConnection
-from core.gql.node import NodeRightsMixin
-from individual.gql_queries import BaseFilterSet, GroupGQLType, IndividualGQLType  # UUID filters typed ID
-from social_protection.apps import SocialProtectionConfig
-from social_protection.masking import mask_for
+from core.gql.filters import (
+    DATE_LOOKUPS,
+    STRING_LOOKUPS,
+    TEXT_LOOKUPS,
+    filterset_for,
+    prefixed,
+)
+from core.gql.types import (
+    BUSINESS_MODEL_FIELDS,
+    HISTORY_MODEL_FIELDS,
+    HistoricalRecordType,
+    HistoryModelType,
+)
+from core.rights import has_rights
 from social_protection.models import (
     BenefitPlan,
     BenefitPlanDataUploadRecords,
@@ -14,245 +24,169 @@ from social_protection.models import (
     GroupBeneficiary,
 )
 
-TEXT_LOOKUPS = ["exact", "iexact", "startswith", "istartswith", "contains", "icontains"]
-SHORT_TEXT_LOOKUPS = ["iexact", "istartswith", "icontains"]
-RANGE_LOOKUPS = ["exact", "lt", "lte", "gt", "gte"]
+PLAN_SEARCH = "social_protection.gql_benefit_plan_search_perms"
+BENEFICIARY_SEARCH = "social_protection.gql_beneficiary_search_perms"
+SCHEMA_SEARCH = "social_protection.gql_schema_search_perms"
+PLAN_TEXT_LOOKUPS = ["exact", "iexact", "startswith", "istartswith", "contains", "icontains"]
 
 
 def can_see_schema(info):
     """``beneficiary_data_schema`` and ``json_ext`` are null for users without right 171001 (spec §2.1)."""
-    user = getattr(info.context, "user", None)
-    return bool(user and user.is_authenticated and user.has_perms(SocialProtectionConfig.gql_schema_search_perms))
+    return has_rights(getattr(info.context, "user", None), SCHEMA_SEARCH)
 
 
-class SchemaGuardMixin:
-    def resolve_json_ext(self, info):
-        return self.json_ext if can_see_schema(info) else None
+def _guarded_json_ext(root, info):
+    """``jsonExt`` (masked by the type's policy) for schema readers only."""
+    return HistoryModelType.resolve_json_ext(root, info) if can_see_schema(info) else None
 
 
 # --- benefit plans ----------------------------------------------------------------------------------
 PLAN_FILTERS = {
     "id": ["exact"],
-    "code": TEXT_LOOKUPS,
-    "name": TEXT_LOOKUPS,
-    "institution": TEXT_LOOKUPS,
-    "description": TEXT_LOOKUPS,
-    "date_valid_from": RANGE_LOOKUPS,
-    "date_valid_to": RANGE_LOOKUPS,
-    "max_beneficiaries": RANGE_LOOKUPS,
-    "date_created": RANGE_LOOKUPS,
-    "date_updated": RANGE_LOOKUPS,
+    **{field: PLAN_TEXT_LOOKUPS for field in ("code", "name", "institution", "description")},
+    **{field: DATE_LOOKUPS for field in ("date_valid_from", "date_valid_to", "max_beneficiaries", "date_created",
+                                         "date_updated")},
     "is_deleted": ["exact"],
     "version": ["exact"],
 }
+PLAN_FIELDS = (*BUSINESS_MODEL_FIELDS, "code", "name", "max_beneficiaries", "ceiling_per_beneficiary", "institution",
+               "beneficiary_data_schema", "type", "description")
 
 
-class BenefitPlanFilter(BaseFilterSet):
-    class Meta:
-        model = BenefitPlan
-        fields = {**PLAN_FILTERS, "type": TEXT_LOOKUPS}
-
-
-class _PlanFieldsMixin(SchemaGuardMixin):
-    def resolve_beneficiary_data_schema(self, info):
-        return self.beneficiary_data_schema if can_see_schema(info) else None
-
-    def resolve_has_payment_plans(self, info):
-        # annotated by the list resolver (payment_cycle installed); False otherwise
-        return bool(getattr(self, "has_payment_plans_annotation", False))
-
-
-PLAN_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-               "version", "date_valid_from", "date_valid_to", "replacement_uuid", "code", "name",
-               "max_beneficiaries", "ceiling_per_beneficiary", "institution", "beneficiary_data_schema", "type",
-               "description")
-
-
-class BenefitPlanGQLType(NodeRightsMixin, _PlanFieldsMixin, DjangoObjectType):
-    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_benefit_plan_search_perms)
-
-    uuid = graphene.String(source="uuid")
+class _PlanFields:
     has_payment_plans = graphene.Boolean()
 
+    resolve_json_ext = _guarded_json_ext
+
+    def resolve_beneficiary_data_schema(root, info):
+        return root.beneficiary_data_schema if can_see_schema(info) else None
+
+    def resolve_has_payment_plans(root, info):
+        # annotated by the list resolver when a payment module is installed; False otherwise
+        return bool(getattr(root, "has_payment_plans_annotation", False))
+
+
+class BenefitPlanGQLType(_PlanFields, HistoryModelType):
+    read_perms = PLAN_SEARCH
+
     class Meta:
         model = BenefitPlan
-        interfaces = (graphene.relay.Node,)
         fields = PLAN_FIELDS
-        filterset_class = BenefitPlanFilter
-        connection_class = ExtendedConnection
+        filterset_class = filterset_for(BenefitPlan, {**PLAN_FILTERS, "type": PLAN_TEXT_LOOKUPS})
 
 
 HistoricalBenefitPlan = BenefitPlan.history.model
 
 
-class BenefitPlanHistoryFilter(BaseFilterSet):
-    class Meta:
-        model = HistoricalBenefitPlan
-        fields = PLAN_FILTERS
-
-
-class BenefitPlanHistoryGQLType(NodeRightsMixin, _PlanFieldsMixin, DjangoObjectType):
-    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_benefit_plan_search_perms)
-
-    uuid = graphene.String()
-    has_payment_plans = graphene.Boolean()
+class BenefitPlanHistoryGQLType(_PlanFields, HistoricalRecordType):
+    read_perms = PLAN_SEARCH
+    history_of = BenefitPlan
 
     class Meta:
         model = HistoricalBenefitPlan
-        interfaces = (graphene.relay.Node,)
-        fields = PLAN_FIELDS + ("history_date", "history_user")
-        filterset_class = BenefitPlanHistoryFilter
-        connection_class = ExtendedConnection
+        fields = (*PLAN_FIELDS, "history_date", "history_user")
+        filterset_class = filterset_for(HistoricalBenefitPlan, PLAN_FILTERS)
 
-    def resolve_id(self, info):
-        return self.history_id
-
-    def resolve_uuid(self, info):
-        return str(self.id)
+    def resolve_id(root, info):
+        return root.history_id  # a history row is its own node; ``uuid`` names the plan
 
 
 # --- beneficiaries ----------------------------------------------------------------------------------
-BENEFICIARY_COMMON_FILTERS = {
+BENEFICIARY_FILTERS = {
     "id": ["exact"],
-    "status": ["exact", "iexact", "istartswith", "icontains"],
-    "date_valid_from": RANGE_LOOKUPS,
-    "date_valid_to": RANGE_LOOKUPS,
-    "date_created": RANGE_LOOKUPS,
-    "date_updated": RANGE_LOOKUPS,
+    "status": STRING_LOOKUPS,
+    **{field: DATE_LOOKUPS for field in ("date_valid_from", "date_valid_to", "date_created", "date_updated")},
     "is_deleted": ["exact"],
     "version": ["exact"],
-    "benefit_plan__id": ["exact"],
-    "benefit_plan__code": SHORT_TEXT_LOOKUPS,
-    "benefit_plan__name": SHORT_TEXT_LOOKUPS,
-    "benefit_plan__type": ["exact"],
-    "benefit_plan__is_deleted": ["exact"],
+    **prefixed("benefit_plan", {"id": ["exact"], "code": TEXT_LOOKUPS, "name": TEXT_LOOKUPS, "type": ["exact"],
+                                "is_deleted": ["exact"]}),
 }
+MEMBER_FILTERS = {"id": ["exact"], "date_created": DATE_LOOKUPS, "date_updated": DATE_LOOKUPS,
+                  "is_deleted": ["exact"], "version": ["exact"]}
+BENEFICIARY_FIELDS = (*BUSINESS_MODEL_FIELDS, "benefit_plan", "status")
 
 
-class BeneficiaryFilter(BaseFilterSet):
+def registry_type(model, field_name):
+    """The GraphQL type of what ``model.field_name`` points to (the registry's type, without importing it)."""
+    return get_global_registry().get_type_for_model(model._meta.get_field(field_name).related_model)
+
+
+def joined(field_name):
+    """A resolver reading the row joined with the page: access is by this module's right (spec §1.6), the
+    row is not re-checked against its own type's rights."""
+    return bypass_get_queryset(lambda root, info: getattr(root, field_name))
+
+
+class _BeneficiaryType(HistoryModelType):
+    """A (group) beneficiary; its plan and its ``member`` (individual or group) come with the row."""
+
+    read_perms = BENEFICIARY_SEARCH
+    member = None
+
+    is_eligible = graphene.Boolean()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def prime_page(cls, nodes, info):
+        """The members are a page of the registry's type too: what they refer to loads once for the page."""
+        super().prime_page(nodes, info)
+        registry_type(cls._meta.model, cls.member).prime_page([getattr(node, cls.member) for node in nodes], info)
+
+    resolve_benefit_plan = joined("benefit_plan")
+    resolve_json_ext = _guarded_json_ext
+
+    def resolve_is_eligible(root, info):
+        return getattr(root, "is_eligible", None)
+
+
+def member_field(model, member):
+    """The registry row a (group) beneficiary is about, read with the row (nullable, as it always was)."""
+    return graphene.Field(lambda: registry_type(model, member), resolver=joined(member))
+
+
+def member_filterset(model, member, filters):
+    return filterset_for(model, {**BENEFICIARY_FILTERS, **prefixed(member, {**MEMBER_FILTERS, **filters})})
+
+
+class BeneficiaryGQLType(_BeneficiaryType):
+    member, masking = "individual", "beneficiary"
+    individual = member_field(Beneficiary, "individual")
+
     class Meta:
         model = Beneficiary
-        fields = {
-            **BENEFICIARY_COMMON_FILTERS,
-            "individual__id": ["exact"],
-            "individual__first_name": SHORT_TEXT_LOOKUPS,
-            "individual__last_name": SHORT_TEXT_LOOKUPS,
-            "individual__dob": RANGE_LOOKUPS,
-            "individual__date_created": RANGE_LOOKUPS,
-            "individual__date_updated": RANGE_LOOKUPS,
-            "individual__is_deleted": ["exact"],
-            "individual__version": ["exact"],
-        }
+        fields = (*BENEFICIARY_FIELDS, "individual")
+        filterset_class = member_filterset(Beneficiary, "individual", {
+            "first_name": TEXT_LOOKUPS, "last_name": TEXT_LOOKUPS, "dob": DATE_LOOKUPS})
 
 
-def masked_json_ext(root, info, group):
-    """Beneficiary ``jsonExt``: null without schema right 171001, else with the configured fields masked
-    (``beneficiary_mask_fields`` / ``group_beneficiary_mask_fields``) unless the user holds 900101 (spec §6)."""
-    if not can_see_schema(info):
-        return None
-    return mask_for(info.context.user, root.json_ext, group=group)
-
-
-class _EligibilityMixin:
-    def resolve_is_eligible(self, info):
-        return getattr(self, "is_eligible", None)
-
-
-BENEFICIARY_FIELDS = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created",
-                      "user_updated", "version", "date_valid_from", "date_valid_to", "replacement_uuid",
-                      "benefit_plan", "status")
-
-
-class BeneficiaryGQLType(NodeRightsMixin, _EligibilityMixin, DjangoObjectType):
-    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_beneficiary_search_perms)
-
-    uuid = graphene.String(source="uuid")
-    is_eligible = graphene.Boolean()
-    # access to a beneficiary is by right (spec §1.6): its individual is read from the joined row, not
-    # re-queried per row through IndividualGQLType.get_queryset
-    individual = graphene.Field(IndividualGQLType)
-
-    class Meta:
-        model = Beneficiary
-        interfaces = (graphene.relay.Node,)
-        fields = BENEFICIARY_FIELDS + ("individual",)
-        filterset_class = BeneficiaryFilter
-        connection_class = ExtendedConnection
-
-    def resolve_individual(self, info):
-        return self.individual
-
-    def resolve_json_ext(self, info):
-        return masked_json_ext(self, info, group=False)
-
-
-class GroupBeneficiaryFilter(BaseFilterSet):
-    class Meta:
-        model = GroupBeneficiary
-        fields = {
-            **BENEFICIARY_COMMON_FILTERS,
-            "group__id": ["exact"],
-            "group__code": SHORT_TEXT_LOOKUPS,
-            "group__date_created": RANGE_LOOKUPS,
-            "group__date_updated": RANGE_LOOKUPS,
-            "group__is_deleted": ["exact"],
-            "group__version": ["exact"],
-        }
-
-
-class GroupBeneficiaryGQLType(NodeRightsMixin, _EligibilityMixin, DjangoObjectType):
-    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_beneficiary_search_perms)
-
-    uuid = graphene.String(source="uuid")
-    is_eligible = graphene.Boolean()
-    group = graphene.Field(GroupGQLType)
+class GroupBeneficiaryGQLType(_BeneficiaryType):
+    member, masking = "group", "group_beneficiary"
+    group = member_field(GroupBeneficiary, "group")
 
     class Meta:
         model = GroupBeneficiary
-        interfaces = (graphene.relay.Node,)
-        fields = BENEFICIARY_FIELDS + ("group",)
-        filterset_class = GroupBeneficiaryFilter
-        connection_class = ExtendedConnection
-
-    def resolve_group(self, info):
-        return self.group
-
-    def resolve_json_ext(self, info):
-        return masked_json_ext(self, info, group=True)
+        fields = (*BENEFICIARY_FIELDS, "group")
+        filterset_class = member_filterset(GroupBeneficiary, "group", {"code": TEXT_LOOKUPS})
 
 
 # --- upload history ---------------------------------------------------------------------------------
-class BenefitPlanDataUploadFilter(BaseFilterSet):
-    class Meta:
-        model = BenefitPlanDataUploadRecords
-        fields = {
-            "id": ["exact"],
-            "date_created": RANGE_LOOKUPS,
-            "date_updated": RANGE_LOOKUPS,
-            "is_deleted": ["exact"],
-            "version": ["exact"],
-            "workflow": TEXT_LOOKUPS,
-            "data_upload__id": ["exact"],
-            "data_upload__source_name": SHORT_TEXT_LOOKUPS,
-            "data_upload__source_type": SHORT_TEXT_LOOKUPS,
-            "data_upload__status": SHORT_TEXT_LOOKUPS,
-            "benefit_plan__id": ["exact"],
-            "benefit_plan__code": SHORT_TEXT_LOOKUPS,
-        }
-
-
-class BenefitPlanDataUploadQGLType(NodeRightsMixin, SchemaGuardMixin, DjangoObjectType):
-    node_perms = staticmethod(lambda: SocialProtectionConfig.gql_beneficiary_search_perms)
-
-    uuid = graphene.String(source="uuid")
+class BenefitPlanDataUploadQGLType(HistoryModelType):
+    read_perms = BENEFICIARY_SEARCH
 
     class Meta:
         model = BenefitPlanDataUploadRecords
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "is_deleted", "json_ext", "date_created", "date_updated", "user_created", "user_updated",
-                  "version", "data_upload", "benefit_plan", "workflow")
-        filterset_class = BenefitPlanDataUploadFilter
-        connection_class = ExtendedConnection
+        fields = (*HISTORY_MODEL_FIELDS, "data_upload", "benefit_plan", "workflow")
+        filterset_class = filterset_for(BenefitPlanDataUploadRecords, {
+            "id": ["exact"], "date_created": DATE_LOOKUPS, "date_updated": DATE_LOOKUPS, "is_deleted": ["exact"],
+            "version": ["exact"], "workflow": PLAN_TEXT_LOOKUPS,
+            **prefixed("data_upload", {"id": ["exact"], "source_name": TEXT_LOOKUPS, "source_type": TEXT_LOOKUPS,
+                                       "status": TEXT_LOOKUPS}),
+            **prefixed("benefit_plan", {"id": ["exact"], "code": TEXT_LOOKUPS})})
+
+    resolve_benefit_plan = joined("benefit_plan")
+    resolve_json_ext = _guarded_json_ext
 
 
 class BenefitPlanSchemaFieldsGQLType(graphene.ObjectType):

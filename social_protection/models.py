@@ -45,48 +45,56 @@ class BenefitPlan(HistoryBusinessModel):
         return {}
 
 
-class Beneficiary(HistoryBusinessModel):
-    individual = models.ForeignKey("individual.Individual", models.DO_NOTHING, null=False)
+def enrolment_indexes(prefix, member):
+    """The lists read the live enrolments of a plan by status, and the enrolments of a member."""
+    return [models.Index(fields=["benefit_plan", "is_deleted", "status"], name=f"{prefix}_plan_del_status_idx"),
+            models.Index(fields=[member, "is_deleted"], name=f"{prefix}_{member}_del_idx")]
+
+
+class Enrolment(HistoryBusinessModel):
+    """A member of the registry enrolled in a plan of ``PLAN_TYPE`` (``TYPE_ERROR`` otherwise, on every save)."""
+
+    PLAN_TYPE = None
+    TYPE_ERROR = None
+
     benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False)
     status = models.CharField(max_length=100, choices=BeneficiaryStatus.choices, null=False)
     json_ext = models.JSONField(default=dict, blank=True, null=True, db_column="Json_ext")
 
     class Meta:
-        indexes = [
-            models.Index(fields=["benefit_plan", "is_deleted", "status"], name="sp_ben_plan_del_status_idx"),
-            models.Index(fields=["individual", "is_deleted"], name="sp_ben_individual_del_idx"),
-        ]
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        plan = self.benefit_plan if self.benefit_plan_id else None
+        if plan is not None and plan.type != self.PLAN_TYPE:
+            raise ValidationError(self.TYPE_ERROR)
+
+
+class Beneficiary(Enrolment):
+    PLAN_TYPE = BenefitPlan.BenefitPlanType.INDIVIDUAL_TYPE
+    TYPE_ERROR = _("Beneficiary must be associated with an individual benefit plan.")
+
+    individual = models.ForeignKey("individual.Individual", models.DO_NOTHING, null=False)
+
+    class Meta:
+        indexes = enrolment_indexes("sp_ben", "individual")
 
     def __str__(self):
         return f"{self.individual.first_name} {self.individual.last_name}"
 
-    def clean(self):
-        super().clean()
-        plan = self.benefit_plan if self.benefit_plan_id else None
-        if plan is not None and plan.type != BenefitPlan.BenefitPlanType.INDIVIDUAL_TYPE:
-            raise ValidationError(_("Beneficiary must be associated with an individual benefit plan."))
 
+class GroupBeneficiary(Enrolment):
+    PLAN_TYPE = BenefitPlan.BenefitPlanType.GROUP_TYPE
+    TYPE_ERROR = _("Group beneficiary must be associated with a benefit plan type = GROUP.")
 
-class GroupBeneficiary(HistoryBusinessModel):
     group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=False)
-    benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False)
-    status = models.CharField(max_length=100, choices=BeneficiaryStatus.choices, null=False)
-    json_ext = models.JSONField(default=dict, blank=True, null=True, db_column="Json_ext")
 
     class Meta:
-        indexes = [
-            models.Index(fields=["benefit_plan", "is_deleted", "status"], name="sp_gben_plan_del_status_idx"),
-            models.Index(fields=["group", "is_deleted"], name="sp_gben_group_del_idx"),
-        ]
+        indexes = enrolment_indexes("sp_gben", "group")
 
     def __str__(self):
         return f"Group {self.group.code}"
-
-    def clean(self):
-        super().clean()
-        plan = self.benefit_plan if self.benefit_plan_id else None
-        if plan is not None and plan.type != BenefitPlan.BenefitPlanType.GROUP_TYPE:
-            raise ValidationError(_("Group beneficiary must be associated with a benefit plan type = GROUP."))
 
 
 class BenefitPlanDataUploadRecords(HistoryModel):

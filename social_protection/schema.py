@@ -3,18 +3,22 @@ import contextvars
 import json
 
 import graphene
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from graphql import GraphQLError
 
-from core.custom_filters import custom_filter_q
-
+from core.custom_filters import CustomFilterRegistryPoint, custom_filter_q
 from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.export import ExportableQueryMixin
+from core.gql.mutation import mutation_fields
 from core.gql_queries import ValidationMessageGQLType
+from core.masking import masking_policy
+from core.rights import require
+from individual.selectors import members_prefetch
 from social_protection import gql_mutations as mutations
-from social_protection.apps import SocialProtectionConfig
-from social_protection.masking import mask_queryset
 from social_protection.gql_queries import (
+    BENEFICIARY_SEARCH,
+    PLAN_SEARCH,
+    SCHEMA_SEARCH,
     BenefitPlanDataUploadQGLType,
     BenefitPlanGQLType,
     BenefitPlanHistoryGQLType,
@@ -24,28 +28,11 @@ from social_protection.gql_queries import (
     HistoricalBenefitPlan,
 )
 from social_protection.models import BenefitPlan, BenefitPlanDataUploadRecords, Beneficiary, GroupBeneficiary
-from social_protection.selectors import (
-    annotate_eligibility,
-    apply_custom_filters,
-    filter_plans,
-    head_prefetch,
-    with_payment_plans,
-)
+from social_protection.selectors import annotate_eligibility, apply_custom_filters, filter_plans, with_payment_plans
 from social_protection.validation import schema_errors
 
 BfTypeEnum = graphene.Enum("BfTypeEnum", [("INDIVIDUAL", "INDIVIDUAL"), ("GROUP", "GROUP")])
-
-
-def require_list_rights(user, perms):
-    """List queries: anonymous or missing right → GraphQL error ``Unauthorized`` (spec §3.2)."""
-    if not user or not user.is_authenticated or not user.has_perms(perms):
-        raise PermissionDenied("Unauthorized")
-
-
-def require_rights(user, perms):
-    """Validity/schema queries: ``unauthorized``."""
-    if not user or not user.is_authenticated or not user.has_perms(perms):
-        raise PermissionDenied("unauthorized")
+LIST_DENIED = "Unauthorized"  # spec §3.2: lists answer "Unauthorized", the validity queries "unauthorized"
 
 
 def _plan_args():
@@ -54,6 +41,14 @@ def _plan_args():
         beneficiary_status=graphene.String(), sort_alphabetically=graphene.Boolean(),
         apply_default_validity_filter=graphene.Boolean(), client_mutation_id=graphene.String(),
     )
+
+
+def _beneficiaries(info, model, custom_filters, is_eligible, filters, group=False):
+    """(Group) beneficiaries, custom-filtered (spec §2.3), with their eligibility (spec §3.3)."""
+    require(info.context.user, BENEFICIARY_SEARCH, LIST_DENIED)
+    queryset = apply_custom_filters(model.objects.all(), custom_filters, group=group)
+    queryset = annotate_eligibility(queryset, filters.get("benefit_plan__id"), filters.get("status"), group=group)
+    return queryset if is_eligible is None else queryset.filter(is_eligible=is_eligible)
 
 
 def _validity(is_valid, message=None):
@@ -82,7 +77,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
     def resolve_benefit_plan(self, info, client_mutation_id=None, search=None, individual_id=None, group_id=None,
                              beneficiary_status=None, sort_alphabetically=None, apply_default_validity_filter=None,
                              **kwargs):
-        require_list_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        require(info.context.user, PLAN_SEARCH, LIST_DENIED)
         queryset = BenefitPlan.objects.all()
         if client_mutation_id:
             queryset = queryset.filter(mutations__mutation__client_mutation_id=client_mutation_id,
@@ -94,54 +89,46 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
     def resolve_benefit_plan_history(self, info, client_mutation_id=None, search=None, individual_id=None,
                                      group_id=None, beneficiary_status=None, sort_alphabetically=None,
                                      apply_default_validity_filter=None, **kwargs):
-        require_list_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        require(info.context.user, PLAN_SEARCH, LIST_DENIED)
         queryset = filter_plans(HistoricalBenefitPlan.objects.all(), search, individual_id, group_id,
                                 beneficiary_status, sort_alphabetically, apply_default_validity_filter, history=True)
         return with_payment_plans(queryset, plan_ref="id").select_related("user_updated")
 
     # --- beneficiaries ---
     def resolve_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None, **kwargs):
-        require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
-        queryset = apply_custom_filters(Beneficiary.objects.all(), custom_filters)
-        queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"))
-        if is_eligible is not None:
-            queryset = queryset.filter(is_eligible=is_eligible)
+        queryset = _beneficiaries(info, Beneficiary, custom_filters, is_eligible, kwargs)
         return _finish_for_export(queryset.select_related("individual"))
 
     def resolve_group_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None,
                                   **kwargs):
-        require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
-        queryset = apply_custom_filters(GroupBeneficiary.objects.all(), custom_filters, group=True)
-        queryset = annotate_eligibility(queryset, kwargs.get("benefit_plan__id"), kwargs.get("status"), group=True)
-        if is_eligible is not None:
-            queryset = queryset.filter(is_eligible=is_eligible)
-        queryset = queryset.select_related("group").prefetch_related(head_prefetch())
-        return _finish_for_export(queryset)
+        queryset = _beneficiaries(info, GroupBeneficiary, custom_filters, is_eligible, kwargs, group=True)
+        # the groups' heads come with the page, like the groups themselves (access by the beneficiary right)
+        return _finish_for_export(queryset.select_related("group").prefetch_related(members_prefetch("group__")))
 
     def resolve_beneficiary_data_upload_history(self, info, **kwargs):
-        require_list_rights(info.context.user, SocialProtectionConfig.gql_beneficiary_search_perms)
+        require(info.context.user, BENEFICIARY_SEARCH, LIST_DENIED)
         return BenefitPlanDataUploadRecords.objects.select_related("data_upload", "data_upload__user_created")
 
     # --- validity checks ---
     def resolve_bf_code_validity(self, info, bf_code):
-        require_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        require(info.context.user, PLAN_SEARCH)
         if BenefitPlan.objects.filter(code=bf_code, is_deleted=False).exists():
             return _validity(False, f"BenefitPlan code {bf_code} already exists")
         return _validity(True)
 
     def resolve_bf_name_validity(self, info, bf_name):
-        require_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        require(info.context.user, PLAN_SEARCH)
         if BenefitPlan.objects.filter(name=bf_name, is_deleted=False).exists():
             return _validity(False, f"BenefitPlan name {bf_name} already exists")
         return _validity(True)
 
     def resolve_bf_schema_validity(self, info, bf_schema):
-        require_rights(info.context.user, SocialProtectionConfig.gql_benefit_plan_search_perms)
+        require(info.context.user, PLAN_SEARCH)
         errors = schema_errors(bf_schema)
         return _validity(not errors, "; ".join(errors) if errors else None)
 
     def resolve_benefit_plan_schema_field(self, info, bf_type=None):
-        require_rights(info.context.user, SocialProtectionConfig.gql_schema_search_perms)
+        require(info.context.user, SCHEMA_SEARCH)
         plans = BenefitPlan.objects.filter(is_deleted=False, beneficiary_data_schema__isnull=False)
         if bf_type is not None:
             plans = plans.filter(type=getattr(bf_type, "value", bf_type))
@@ -158,17 +145,12 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         return BenefitPlanSchemaFieldsGQLType(schema_fields=sorted(fields))
 
 
-class Mutation(graphene.ObjectType):
-    create_benefit_plan = mutations.CreateBenefitPlanMutation.Field()
-    update_benefit_plan = mutations.UpdateBenefitPlanMutation.Field()
-    delete_benefit_plan = mutations.DeleteBenefitPlanMutation.Field()
-    close_benefit_plan = mutations.CloseBenefitPlanMutation.Field()
-    create_beneficiary = mutations.CreateBeneficiaryMutation.Field()
-    update_beneficiary = mutations.UpdateBeneficiaryMutation.Field()
-    delete_beneficiary = mutations.DeleteBeneficiaryMutation.Field()
-    create_group_beneficiary = mutations.CreateGroupBeneficiaryMutation.Field()
-    update_group_beneficiary = mutations.UpdateGroupBeneficiaryMutation.Field()
-    delete_group_beneficiary = mutations.DeleteGroupBeneficiaryMutation.Field()
+Mutation = mutation_fields(
+    mutations.CreateBenefitPlanMutation, mutations.UpdateBenefitPlanMutation, mutations.DeleteBenefitPlanMutation,
+    mutations.CloseBenefitPlanMutation, mutations.CreateBeneficiaryMutation, mutations.UpdateBeneficiaryMutation,
+    mutations.DeleteBeneficiaryMutation, mutations.CreateGroupBeneficiaryMutation,
+    mutations.UpdateGroupBeneficiaryMutation, mutations.DeleteGroupBeneficiaryMutation,
+)
 
 
 # --- exports ------------------------------------------------------------------------------------------
@@ -187,8 +169,6 @@ def _refers_to_group_id(columns, fields):
 def _group_json_filtered(queryset, custom_filters):
     """Spec §3.4: custom filters through individual's ``GroupIndividual`` wizard on relation ``group``
     (the group's own ``json_ext``), instead of the any-member semantics of the list."""
-    from core.custom_filters import CustomFilterRegistryPoint
-
     wizards = CustomFilterRegistryPoint.wizards("individual", "GroupIndividual")
     try:
         if wizards:
@@ -226,13 +206,14 @@ def _export_resolver(list_name, resolver):
     return staticmethod(resolve)
 
 
-def _mask_patch(group):
+def _mask_patch(policy):
     def patch(queryset, info):  # spec §6: masking, applied by core last, after every filter
-        return mask_queryset(queryset, getattr(info.context, "user", None), group=group)
+        return masking_policy(policy).mask_queryset(queryset, getattr(info.context, "user", None))
 
     return patch
 
 
-Query.export_patches = {"beneficiary": [_mask_patch(False)], "group_beneficiary": [_mask_patch(True)]}
+Query.export_patches = {"beneficiary": [_mask_patch("beneficiary")],
+                        "group_beneficiary": [_mask_patch("group_beneficiary")]}
 for _name in Query.exportable_fields:
     setattr(Query, f"resolve_{_name}_export", _export_resolver(_name, getattr(Query, f"resolve_{_name}_export")))

@@ -1,35 +1,26 @@
 """Reads that are more than a filter: plan search, custom filters and eligibility of beneficiaries."""
-from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, Value, When
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from core.custom_filters import custom_filter_q
-from individual.gql_queries import parse_uuid
-from individual.models import GroupIndividual
+from core.gql.filters import parse_uuid
+from individual.selectors import live_memberships
+from individual.services import Programmes
 from social_protection.custom_filters import criteria_list
 from social_protection.models import BenefitPlan, Beneficiary, GroupBeneficiary
+from social_protection.services import payment_plans
 
 MEMBER_RELATION = "individual"  # GroupIndividual → Individual (any-member semantics for groups)
 
 
-def payment_plan_model():
-    if not apps.is_installed("payment_cycle"):
-        return None
-    try:
-        return apps.get_model("payment_cycle", "PaymentPlan")
-    except LookupError:
-        return None
-
-
 def with_payment_plans(queryset, plan_ref="pk"):
-    model = payment_plan_model()
-    if model is None:
+    """``has_payment_plans_annotation``: a live payment plan references the plan (a payment module registers
+    which plans have one, ``social_protection.services.register_payment_plans``; none without it)."""
+    plan_ids = payment_plans()
+    if plan_ids is None:
         return queryset
-    live = model.objects.filter(benefit_plan_id=OuterRef(plan_ref))
-    if any(f.name == "is_deleted" for f in model._meta.fields):
-        live = live.filter(is_deleted=False)
-    return queryset.annotate(has_payment_plans_annotation=Exists(live))
+    return queryset.annotate(has_payment_plans_annotation=Exists(plan_ids.filter(benefit_plan_id=OuterRef(plan_ref))))
 
 
 def filter_plans(queryset, search=None, individual_id=None, group_id=None, beneficiary_status=None,
@@ -45,7 +36,7 @@ def filter_plans(queryset, search=None, individual_id=None, group_id=None, benef
                                                     benefit_plan_id=OuterRef(plan_ref))
         condition = Exists(as_beneficiary)
         if not history:
-            member_groups = GroupIndividual.objects.filter(individual_id=individual, is_deleted=False).values("group_id")
+            member_groups = live_memberships().filter(individual_id=individual).values("group_id")
             condition |= Exists(GroupBeneficiary.objects.filter(status_q, group_id__in=member_groups,
                                                                 is_deleted=False, benefit_plan_id=OuterRef(plan_ref)))
         queryset = queryset.filter(condition)
@@ -79,19 +70,19 @@ def _criteria(benefit_plan_id, status):
     return items or None
 
 
+def _any_member_matches(criteria):
+    """A group beneficiary whose group has a live member whose attributes match ``criteria``."""
+    return Exists(live_memberships().filter(custom_filter_q(criteria, relation=MEMBER_RELATION),
+                                            group_id=OuterRef("group_id")))
+
+
 def annotate_eligibility(queryset, benefit_plan_id, status, group=False):
     """``is_eligible`` per spec §3.3: only when both status and plan are filtered and criteria exist."""
     criteria = _criteria(benefit_plan_id, status)
     if not criteria:
         return queryset.annotate(is_eligible=Value(None, output_field=BooleanField()))
     try:
-        if group:
-            matches = Exists(GroupIndividual.objects.filter(
-                custom_filter_q(criteria, relation=MEMBER_RELATION), group_id=OuterRef("group_id"),
-                is_deleted=False))
-            condition = Q(matches)
-        else:
-            condition = custom_filter_q(criteria)
+        condition = Q(_any_member_matches(criteria)) if group else custom_filter_q(criteria)
     except ValidationError:
         return queryset.annotate(is_eligible=Value(None, output_field=BooleanField()))
     return queryset.annotate(is_eligible=Case(When(condition, then=Value(True)), default=Value(False),
@@ -100,21 +91,41 @@ def annotate_eligibility(queryset, benefit_plan_id, status, group=False):
 
 def apply_custom_filters(queryset, custom_filters, group=False):
     """Beneficiaries: own ``json_ext``; group beneficiaries: ANY member's attributes (spec §2.3)."""
-    if not custom_filters:
-        return queryset
-    for item in custom_filters:
-        if group:
-            queryset = queryset.filter(Exists(GroupIndividual.objects.filter(
-                custom_filter_q([item], relation=MEMBER_RELATION), group_id=OuterRef("group_id"),
-                is_deleted=False)))
-        else:
-            queryset = queryset.filter(custom_filter_q([item]))
+    for item in custom_filters or []:
+        queryset = queryset.filter(_any_member_matches([item]) if group else custom_filter_q([item]))
     return queryset
 
 
-def head_prefetch():
-    """Group heads for a page of group beneficiaries in one query (GroupGQLType reads ``active_members``)."""
-    return Prefetch("group__groupindividual_set",
-                    queryset=GroupIndividual.objects.filter(is_deleted=False).select_related("individual")
-                    .order_by("date_created", "id"),
-                    to_attr="active_members")
+def enrolled_individual_ids(plan_id=None):
+    """Ids of individuals that are live beneficiaries of ``plan_id`` (of any plan when None), a subquery."""
+    beneficiaries = Beneficiary.objects.filter(is_deleted=False)
+    if plan_id is not None:
+        beneficiaries = beneficiaries.filter(benefit_plan_id=plan_id)
+    return beneficiaries.values("individual_id")
+
+
+def enrolled_group_ids(plan_id=None):
+    beneficiaries = GroupBeneficiary.objects.filter(is_deleted=False)
+    if plan_id is not None:
+        beneficiaries = beneficiaries.filter(benefit_plan_id=plan_id)
+    return beneficiaries.values("group_id")
+
+
+def plan_schema(plan_id):
+    """The plan's ``beneficiary_data_schema`` ({} when it has none), None for an unknown plan."""
+    plan = BenefitPlan.objects.filter(id=plan_id).only("beneficiary_data_schema").first()
+    return None if plan is None else (plan.beneficiary_data_schema or {})
+
+
+class BeneficiaryProgrammes(Programmes):
+    """What the individual registry asks about programmes (``individual.services.Programmes``), answered from
+    the beneficiary tables; registered in ``SocialProtectionConfig.ready()``."""
+
+    def individual_ids(self, plan_id=None):
+        return enrolled_individual_ids(plan_id)
+
+    def group_ids(self, plan_id=None):
+        return enrolled_group_ids(plan_id)
+
+    def plan_schema(self, plan_id):
+        return plan_schema(plan_id)

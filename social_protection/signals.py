@@ -73,18 +73,18 @@ def on_suspend_task_complete(**kwargs):
     """AFTER ``task_service.complete_task``: a COMPLETED suspend task closes the plan."""
     from social_protection.apps import SocialProtectionConfig
     from social_protection.services import BenefitPlanService
+    from tasks_management.services import TaskStatus
 
     task, user_id = _completed_task(kwargs)
     if not task or task.get("business_event") != SocialProtectionConfig.benefit_plan_suspend:
         return None
-    if task.get("status") != "COMPLETED":
+    if task.get("status") != TaskStatus.COMPLETED:
         return None
     plan_id = (task.get("data") or {}).get("benefit_plan_id") or task.get("entity_id")
-    try:
-        BenefitPlanService(get_user_model().objects.get(id=user_id)).apply_suspension(plan_id)
-    except Exception as exc:
-        logger.exception("Suspension of benefit plan %s failed", plan_id)
-        return [f"Suspension of benefit plan failed: {exc.__class__.__name__}"]
+    result = BenefitPlanService(get_user_model().objects.get(id=user_id)).apply_suspension(plan_id)
+    if not result.get("success"):
+        logger.error("Suspension of benefit plan %s failed: %s", plan_id, result.get("detail"))
+        return [f"Suspension of benefit plan failed: {result.get('detail')}"]
     return None
 
 

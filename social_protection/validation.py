@@ -113,8 +113,6 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
     """Shared by Beneficiary (member field ``individual``) and GroupBeneficiary (``group``)."""
 
     MEMBER = None
-    PLAN_TYPE = None
-    TYPE_ERROR = None
 
     @classmethod
     def _plan(cls, plan_id):
@@ -127,8 +125,8 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
     def validate_create(cls, user, **data):
         errors = []
         plan = cls._plan(data.get("benefit_plan_id"))
-        if plan.type != cls.PLAN_TYPE:
-            errors.append(cls.TYPE_ERROR)
+        if plan.type != cls.OBJECT_TYPE.PLAN_TYPE:
+            errors.append(cls.OBJECT_TYPE.TYPE_ERROR)
         member_id = data.get(f"{cls.MEMBER}_id")
         if member_id and cls.OBJECT_TYPE.objects.filter(
                 **{f"{cls.MEMBER}_id": member_id}, benefit_plan=plan, is_deleted=False).exists():
@@ -147,8 +145,8 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
         errors = []
         plan_id = data.get("benefit_plan_id") or obj.benefit_plan_id
         plan = cls._plan(plan_id)
-        if plan.type != cls.PLAN_TYPE:
-            errors.append(cls.TYPE_ERROR)
+        if plan.type != cls.OBJECT_TYPE.PLAN_TYPE:
+            errors.append(cls.OBJECT_TYPE.TYPE_ERROR)
         member_id = data.get(f"{cls.MEMBER}_id") or getattr(obj, f"{cls.MEMBER}_id")
         if str(plan.id) != str(obj.benefit_plan_id) or str(member_id) != str(getattr(obj, f"{cls.MEMBER}_id")):
             if cls.OBJECT_TYPE.objects.filter(**{f"{cls.MEMBER}_id": member_id}, benefit_plan=plan,
@@ -171,12 +169,8 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
 class BeneficiaryValidation(_BaseBeneficiaryValidation):
     OBJECT_TYPE = Beneficiary
     MEMBER = "individual"
-    PLAN_TYPE = BenefitPlan.BenefitPlanType.INDIVIDUAL_TYPE
-    TYPE_ERROR = "Beneficiary must be associated with an individual benefit plan."
 
 
 class GroupBeneficiaryValidation(_BaseBeneficiaryValidation):
     OBJECT_TYPE = GroupBeneficiary
     MEMBER = "group"
-    PLAN_TYPE = BenefitPlan.BenefitPlanType.GROUP_TYPE
-    TYPE_ERROR = "Group beneficiary must be associated with a benefit plan type = GROUP."

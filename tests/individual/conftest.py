@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from core.test_helpers import assign_user_districts, create_test_village
-from individual.models import Group, GroupIndividual, Individual
+from tests.individual.factories import GroupFactory, GroupIndividualFactory, IndividualFactory
 
 INDIVIDUAL_RIGHTS = [159001, 159002, 159003, 159004, 159005]
 GROUP_RIGHTS = [180001, 180002, 180003, 180004]
@@ -11,21 +11,17 @@ ALL_RIGHTS = INDIVIDUAL_RIGHTS + GROUP_RIGHTS
 
 
 def make_individual(user, first="John", last="Doe", location=None, json_ext=None, dob=datetime.date(1990, 1, 1)):
-    obj = Individual(first_name=first, last_name=last, dob=dob, location=location, json_ext=json_ext or {})
-    obj.save(user=user)
-    return obj
+    return IndividualFactory(first_name=first, last_name=last, dob=dob, location=location, json_ext=json_ext or {},
+                             acting_user=user)
 
 
 def make_group(user, code="G1", location=None):
-    obj = Group(code=code, location=location)
-    obj.save(user=user)
-    return obj
+    return GroupFactory(code=code, location=location, acting_user=user)
 
 
 def add_member(user, group, individual, role=None, recipient_type=None):
-    obj = GroupIndividual(group=group, individual=individual, role=role, recipient_type=recipient_type)
-    obj.save(user=user)
-    return obj
+    return GroupIndividualFactory(group=group, individual=individual, role=role, recipient_type=recipient_type,
+                                  acting_user=user)
 
 
 @pytest.fixture

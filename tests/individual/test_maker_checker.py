@@ -1,4 +1,6 @@
 """End to end through tasks_management (skipped when that module is not installed)."""
+import json
+
 import pytest
 from django.apps import apps
 
@@ -39,6 +41,11 @@ def _approve(checker_user, maker):
     return task
 
 
+def business_data(client, task):
+    data = client.data('{ task(id: "%s") { edges { node { businessData } } } }' % task.id)
+    return json.loads(data["task"]["edges"][0]["node"]["businessData"])
+
+
 def test_update_individual_lands_after_approval(gql, admin_user, checker):
     ind = make_individual(admin_user, "Old", "Name")
     assert_log_success(gql(admin_user).mutate(
@@ -72,8 +79,32 @@ def test_delete_individual_and_edit_membership_after_approval(gql, admin_user, c
     assert not second["success"] and "There is one task pending for the group" in second["detail"]
     task = _approve(checker, admin_user)
     assert GroupIndividual.objects.get(id=gi.id).role == "SON"
-    from tasks_management.services import TaskService  # noqa: F401  (businessData serializer is importable)
-    from individual.services import GroupIndividualService as Service
-
-    readable = Service(admin_user)._business_data_serializer(task.data)
+    # the checker reads the request with names instead of ids (the registered batch serializer)
+    readable = business_data(gql(checker), task)
     assert readable["incoming_data"]["individual_id"] == "A B"
+    assert readable["incoming_data"]["id"] == "A B" and readable["incoming_data"]["group_id"] == group.code
+
+
+def test_business_data_shows_names_for_every_request(gql, admin_user, checker):
+    """What the checker reads for each kind of request: ids become names (one lookup per kind for the page)."""
+    from individual.services import CreateGroupAndMoveIndividualService, GroupService, IndividualService
+
+    ann, ben = make_individual(admin_user, "Ann", "One"), make_individual(admin_user, "Ben", "Two")
+    group = make_group(admin_user, "HH-1")
+    membership = add_member(admin_user, group, ben)
+    requests = [
+        IndividualService(admin_user).create_update_task({"id": str(ann.id), "first_name": "Anna"}),
+        GroupService(admin_user).create_create_task({"code": "HH-2", "individuals_data": [
+            {"individual_id": str(ann.id), "role": "HEAD"}]}),
+        GroupService(admin_user).create_update_task({"id": str(group.id), "code": "HH-1b"}),
+        CreateGroupAndMoveIndividualService(admin_user).create_create_task(
+            {"code": "HH-3", "group_individual_id": str(membership.id)}),
+    ]
+    assert all(result["success"] for result in requests), requests
+    data = gql(checker).data("{ task(status: ACCEPTED) { edges { node { businessEvent businessData } } } }")
+    readable = {edge["node"]["businessEvent"]: json.loads(edge["node"]["businessData"])["incoming_data"]
+                for edge in data["task"]["edges"]}
+    assert readable["IndividualService.update"]["id"] == "Ann One"
+    assert readable["GroupService.create"]["individuals_data"] == [{"individual_id": "Ann One", "role": "HEAD"}]
+    assert readable["GroupService.update"]["id"] == "HH-1"
+    assert readable["CreateGroupAndMoveIndividualService.create"]["group_individual_id"] == "Ben Two"

@@ -8,6 +8,12 @@ from .conftest import add_member, make_group, make_individual
 pytestmark = pytest.mark.django_db
 
 UUID = "5c7e3d3a-8f54-4b8e-9d2a-7c1f0e6b9a21"
+
+
+def pending_task(business_event):
+    from tasks_management.models import Task
+
+    return Task.objects.get(business_event=business_event, status__in=["RECEIVED", "ACCEPTED"])
 MUTATIONS = {
     "createIndividual": ({"firstName": "A", "lastName": "B", "dob": "2000-01-01"}, [159002]),
     "updateIndividual": ({"id": UUID, "firstName": "A", "lastName": "B", "dob": "2000-01-01"}, [159003]),
@@ -58,18 +64,18 @@ def test_create_individual_with_json_ext_and_client_mutation_link(gql, admin_use
     assert data["individual"]["totalCount"] == 1
 
 
-def test_update_individual_routes_to_task_by_default(gql, admin_user, monkeypatch):
+def test_update_individual_routes_to_task_by_default(gql, admin_user):
     ind = make_individual(admin_user)
-    calls = []
-    from individual.services import IndividualService
-
-    monkeypatch.setattr(IndividualService, "create_update_task",
-                        lambda self, data: calls.append(data) or {"success": True})
     assert_log_success(gql(admin_user).mutate(
-        "updateIndividual", {"id": str(ind.id), "firstName": "New", "lastName": "Doe", "dob": "1990-01-01"}))
-    assert calls and calls[0]["first_name"] == "New"
+        "updateIndividual", {"id": str(ind.id), "firstName": "New", "lastName": "Doe", "dob": "1990-01-01"},
+        client_mutation_id="cm-task"))
+    task = pending_task("IndividualService.update")
+    assert task.entity_id == str(ind.id) and task.data["incoming_data"]["first_name"] == "New"
+    assert task.data["current_data"]["first_name"] == "John"
     ind.refresh_from_db()
     assert ind.first_name == "John"  # unchanged until approved
+    assert gql(admin_user).data('{ individual(clientMutationId: "cm-task") { totalCount } }')[
+        "individual"]["totalCount"] == 0  # nothing changed yet: nothing linked to the mutation
 
 
 def test_update_individual_direct(gql, admin_user, no_checker):
@@ -94,15 +100,12 @@ def test_delete_and_undo_delete(gql, admin_user, no_checker):
     assert Individual.objects.filter(is_deleted=False).count() == 2
 
 
-def test_delete_routes_to_task_by_default_and_undo_of_active_succeeds(gql, admin_user, monkeypatch):
+def test_delete_routes_to_task_by_default_and_undo_of_active_succeeds(gql, admin_user):
     ind = make_individual(admin_user)
-    from individual.services import IndividualService
-
-    calls = []
-    monkeypatch.setattr(IndividualService, "create_delete_task",
-                        lambda self, data: calls.append(data) or {"success": True})
     assert_log_success(gql(admin_user).mutate("deleteIndividual", {"ids": [str(ind.id)]}))
-    assert calls == [{"id": str(ind.id)}]
+    task = pending_task("IndividualService.delete")
+    assert task.entity_id == str(ind.id) and task.data["incoming_data"] == {"id": str(ind.id)}
+    assert not Individual.objects.get(id=ind.id).is_deleted
     assert_log_success(gql(admin_user).mutate("undoDeleteIndividual", {"ids": [str(ind.id)]}))
 
 
@@ -165,17 +168,14 @@ def test_membership_other_district(gql, district_b_user, registry):
     assert_log_error(log, "unauthorized.location")
 
 
-def test_edit_membership_routes_to_task_by_default(gql, admin_user, monkeypatch):
-    from individual.services import GroupIndividualService
-
+def test_edit_membership_routes_to_task_by_default(gql, admin_user):
     group, ind = make_group(admin_user), make_individual(admin_user)
     gi = add_member(admin_user, group, ind)
-    calls = []
-    monkeypatch.setattr(GroupIndividualService, "create_update_task",
-                        lambda self, data: calls.append(data) or {"success": True})
     assert_log_success(gql(admin_user).mutate("editIndividualInGroup", {
         "id": str(gi.id), "groupId": str(group.id), "individualId": str(ind.id), "role": Enum("SON")}))
-    assert calls[0]["role"] == "SON"
+    task = pending_task("GroupIndividualService.update")
+    assert task.entity_id == str(gi.id) and task.data["incoming_data"]["role"] == "SON"
+    assert GroupIndividual.objects.get(id=gi.id).role == "HEAD"  # unchanged until approved
 
 
 def test_failed_service_result_is_logged_and_rolled_back(gql, admin_user):

@@ -1,20 +1,9 @@
-import datetime
-
 import pytest
 
-from individual.models import Group, GroupIndividual, Individual
 from social_protection.apps import SocialProtectionConfig
-from social_protection.models import BenefitPlan, Beneficiary, GroupBeneficiary
 from tasks_management.models import TaskExecutor, TaskGroup
-
-SCHEMA = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "properties": {
-        "number_of_children": {"type": "integer", "minimum": 0},
-        "educated_level": {"type": "string"},
-    },
-}
+from tests.individual.factories import GroupFactory, GroupIndividualFactory, IndividualFactory
+from tests.social_protection.factories import SCHEMA, BeneficiaryFactory, BenefitPlanFactory, GroupBeneficiaryFactory
 
 
 @pytest.fixture
@@ -35,11 +24,9 @@ def config_override():
 @pytest.fixture
 def make_plan(admin_user):
     def factory(code="BP1", name=None, type="INDIVIDUAL", schema=SCHEMA, criteria=None, **extra):
-        plan = BenefitPlan(code=code, name=name or f"Plan {code}", type=type, max_beneficiaries=100,
-                           beneficiary_data_schema=schema,
-                           json_ext={"advanced_criteria": criteria} if criteria is not None else None, **extra)
-        plan.save(user=admin_user)
-        return plan
+        return BenefitPlanFactory(code=code, name=name or f"Plan {code}", type=type, beneficiary_data_schema=schema,
+                                  json_ext={"advanced_criteria": criteria} if criteria is not None else None,
+                                  acting_user=admin_user, **extra)
 
     return factory
 
@@ -47,10 +34,8 @@ def make_plan(admin_user):
 @pytest.fixture
 def make_individual(admin_user):
     def factory(first="John", last="Doe", children=0, **json_ext):
-        individual = Individual(first_name=first, last_name=last, dob=datetime.date(1990, 1, 1),
-                                json_ext={"number_of_children": children, **json_ext})
-        individual.save(user=admin_user)
-        return individual
+        return IndividualFactory(first_name=first, last_name=last, json_ext={"number_of_children": children, **json_ext},
+                                 acting_user=admin_user)
 
     return factory
 
@@ -59,10 +44,9 @@ def make_individual(admin_user):
 def make_group(admin_user):
     def factory(code, members):
         """``members``: list of (individual, role)."""
-        group = Group(code=code)
-        group.save(user=admin_user)
+        group = GroupFactory(code=code, acting_user=admin_user)
         for individual, role in members:
-            GroupIndividual(group=group, individual=individual, role=role).save(user=admin_user)
+            GroupIndividualFactory(group=group, individual=individual, role=role, acting_user=admin_user)
         return group
 
     return factory
@@ -72,12 +56,10 @@ def make_group(admin_user):
 def enrol(admin_user):
     def factory(plan, individual=None, group=None, status="POTENTIAL", json_ext=None):
         if group is not None:
-            obj = GroupBeneficiary(group=group, benefit_plan=plan, status=status, json_ext=json_ext or {})
-        else:
-            obj = Beneficiary(individual=individual, benefit_plan=plan, status=status,
-                              json_ext=json_ext if json_ext is not None else dict(individual.json_ext))
-        obj.save(user=admin_user)
-        return obj
+            return GroupBeneficiaryFactory(group=group, benefit_plan=plan, status=status, json_ext=json_ext or {},
+                                           acting_user=admin_user)
+        return BeneficiaryFactory(individual=individual, benefit_plan=plan, status=status,
+                                  acting_user=admin_user, **({"json_ext": json_ext} if json_ext is not None else {}))
 
     return factory
 

@@ -10,17 +10,10 @@ from django.test import Client
 from graphql_jwt.shortcuts import get_token
 
 from core.test_helpers import Enum, assert_log_error, assert_log_success
+from tests.social_protection.factories import SCHEMA
 
 pytestmark = pytest.mark.django_db
 
-SCHEMA = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "properties": {
-        "number_of_children": {"type": "integer", "minimum": 0},
-        "educated_level": {"type": "string"},
-    },
-}
 
 
 def fetch_export(user, name):

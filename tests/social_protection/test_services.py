@@ -4,7 +4,7 @@ import pytest
 from social_protection.models import BenefitPlan, Beneficiary, GroupBeneficiary
 from social_protection.services import BeneficiaryService, BenefitPlanService, GroupBeneficiaryService
 
-from .conftest import SCHEMA
+from tests.social_protection.factories import SCHEMA
 
 pytestmark = pytest.mark.django_db
 
