@@ -1,9 +1,8 @@
 from django.contrib import admin
-from django.db import transaction
 
 from core.admin import HistoryModelAdmin
 from grievance_social_protection.models import Comment, Ticket, TicketMutation
-from grievance_social_protection.services import lock_code_generation, next_ticket_code
+from grievance_social_protection.services import save_new_ticket
 
 
 class CommentInline(admin.TabularInline):
@@ -30,11 +29,10 @@ class TicketAdmin(HistoryModelAdmin):
     date_hierarchy = "date_created"
 
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            if not change and not obj.code:
-                lock_code_generation()
-                obj.code = next_ticket_code()
-            obj.save(user=request.user)
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            save_new_ticket(obj, request.user)  # generates the code as the service does
 
 
 @admin.register(Comment)

@@ -71,6 +71,12 @@ class TicketConfig(ModuleAppConfig):
     verbose_name = "Grievance (social protection)"
     DEFAULT_CONFIG = DEFAULT_CONFIG
 
+    def ready(self):
+        super().ready()
+        from grievance_social_protection.links import register_default_link_types
+
+        register_default_link_types()
+
     def load_config(self):
         cfg = check_config(super().load_config())
         for key, value in cfg.items():

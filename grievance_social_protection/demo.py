@@ -1,6 +1,5 @@
 """Demo contribution: tickets in several states, some reported by demo individuals. Idempotent."""
-from django.apps import apps
-
+from grievance_social_protection.links import link_type
 from grievance_social_protection.models import Comment, Ticket
 from grievance_social_protection.services import CommentService, TicketService
 
@@ -17,10 +16,10 @@ DEMO_TICKETS = [
 
 
 def _demo_individuals():
-    if not apps.is_installed("individual"):
+    individuals = link_type("individual")  # the individual module's selector, when it is installed
+    if individuals is None:
         return []
-    Individual = apps.get_model("individual", "Individual")
-    return list(Individual.objects.filter(is_deleted=False).order_by("date_created", "id")[:2])
+    return list(individuals.rows().filter(is_deleted=False).order_by("date_created", "id")[:2])
 
 
 def contribute(ctx):

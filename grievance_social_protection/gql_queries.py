@@ -1,122 +1,122 @@
-"""GraphQL types of the grievance module. Derived reporter/commenter fields are loaded once per page."""
-from collections import defaultdict
+"""GraphQL types of the grievance module.
 
+Rights: tickets (and every reporter-derived field) need 127000; comments need 127004, or being the attending
+staff of some ticket, and then show only the comments of the tickets they attend (``Comment.get_queryset``).
+The derived reporter / commenter fields (spec §7) and ``clientMutationId`` are batch-loaded for the whole page.
+"""
 import graphene
-from graphene.utils.str_converters import to_snake_case
-from graphene_django import DjangoObjectType
+from graphene.utils.str_converters import to_camel_case, to_snake_case
 
-from core.gql.connection import ExtendedConnection, OrderedDjangoFilterConnectionField
+from core.gql.filters import ID_LOOKUPS, STRING_LOOKUPS, filterset_for, prefixed
+from core.gql.loaders import BatchLoader
+from core.gql.types import BUSINESS_MODEL_FIELDS, HISTORY_MODEL_FIELDS, HistoryModelType
 from core.gql_queries import UserGQLType
 from core.models import MutationLog
+from core.request_memo import memoized
+from core.rights import has_rights, is_authenticated
 from grievance_social_protection.apps import TicketConfig
-from grievance_social_protection.links import attach_links, link_type_name, person_of, to_json
+from grievance_social_protection.links import LinkLoader, link_type_name, person_of, to_json
 from grievance_social_protection.models import Comment, Ticket, TicketMutation
 
-PAGE_ATTR = "_grievance_page"
-REPORTER = ("reporter_type_id", "reporter_id", "_reporter_obj")
-COMMENTER = ("commenter_type_id", "commenter_id", "_commenter_obj")
+TICKET_SEARCH = "grievance_social_protection.gql_query_tickets_perms"
+TICKET_UPDATE = "grievance_social_protection.gql_mutation_update_tickets_perms"
+COMMENT_SEARCH = "grievance_social_protection.gql_query_comments_perms"
+
+TICKET_FILTERS = {
+    "id": ID_LOOKUPS,
+    "version": ["exact"],
+    **{name: STRING_LOOKUPS for name in ("key", "code", "title", "description", "status", "priority", "category",
+                                         "flags", "channel", "resolution")},
+    "reporter_id": ["exact"],
+    **{name: STRING_LOOKUPS for name in ("due_date", "date_of_incident", "date_created")},
+    **prefixed("attending_staff", UserGQLType._meta.filter_fields),
+}
+COMMENT_FILTERS = {
+    "id": ID_LOOKUPS,
+    "comment": STRING_LOOKUPS,
+    "date_created": STRING_LOOKUPS,
+    "is_resolution": ["exact"],
+    **prefixed("ticket", TICKET_FILTERS),
+}
 
 
-def prefix_filterset(prefix, filter_fields):
-    return {f"{prefix}{name}": lookups for name, lookups in filter_fields.items()}
-
-
-def _user(info):
-    return getattr(info.context, "user", None)
-
-
-def _has(info, perms):
-    user = _user(info)
-    return bool(user and user.is_authenticated and user.has_perms(perms))
-
-
-# --- page-level batch loading ----------------------------------------------------------------------
-def set_page(objects):
-    for obj in objects:
-        setattr(obj, PAGE_ATTR, objects)
-
-
-def _page_of(obj):
-    return getattr(obj, PAGE_ATTR, None) or [obj]
-
-
-def _linked(obj, spec):
-    type_attr, id_attr, target_attr = spec
-    if not hasattr(obj, target_attr):
-        attach_links(_page_of(obj), type_attr, id_attr, target_attr)
-    return getattr(obj, target_attr)
-
-
-def _client_mutation_id(ticket):
-    """First non-failed mutation linked to the ticket, loaded for the whole page at once."""
-    if not hasattr(ticket, "_client_mutation_id"):
-        page = [t for t in _page_of(ticket) if isinstance(t, Ticket)]
-        found = defaultdict(list)
-        links = (TicketMutation.objects.filter(ticket_id__in=[t.id for t in page])
-                 .exclude(mutation__status=MutationLog.ERROR).select_related("mutation")
-                 .order_by("mutation__request_date_time"))
-        for link in links:
-            found[link.ticket_id].append(link.mutation.client_mutation_id)
-        for t in page:
-            t._client_mutation_id = next((c for c in found.get(t.id, []) if c), None)
-        if not isinstance(ticket, Ticket):
-            ticket._client_mutation_id = None
-    return ticket._client_mutation_id
-
-
-# --- rules -------------------------------------------------------------------------------------------
+# --- derived link fields (spec §7) -----------------------------------------------------------------------
 def anonymised(ticket, info, field_name):
     """§7 our rule: fields listed for the ticket's category (fallback Default) are hidden without 127002."""
-    if _has(info, TicketConfig.gql_mutation_update_tickets_perms):
+    if has_rights(info.context.user, TICKET_UPDATE):
         return False
     config = TicketConfig.grievance_anonymized_fields or {}
-    hidden = config.get(ticket.category) if ticket.category in config else config.get("Default")
-    hidden = hidden or []
+    hidden = (config.get(ticket.category) if ticket.category in config else config.get("Default")) or []
     return field_name in hidden or to_snake_case(field_name) in hidden
 
 
+def link_fields(prefix, visible=None):
+    """A mixin with the derived fields of the generic link ``<prefix>_type``/``<prefix>_id``: ``<prefix>`` (the
+    row as JSON text), ``<prefix>Id``, ``<prefix>Type`` (content type id), ``<prefix>TypeName``, and
+    ``<prefix>FirstName``/``LastName``/``Dob`` of the Individual behind it. ``visible(root, info, field name)``,
+    when given, hides a field (null)."""
+    type_attr, id_attr = f"{prefix}_type_id", f"{prefix}_id"
+
+    def target(root, info):
+        return LinkLoader.for_request(info).load((getattr(root, type_attr), getattr(root, id_attr)))
+
+    def person(root, info):
+        return person_of(getattr(root, type_attr), target(root, info))
+
+    def dob(root, info):
+        found = person(root, info)
+        return found.dob.isoformat() if found and found.dob else None
+
+    values = {
+        prefix: (graphene.JSONString, lambda root, info: to_json(target(root, info))),
+        f"{prefix}_id": (graphene.String, lambda root, info: getattr(root, id_attr)),
+        f"{prefix}_type": (graphene.Int, lambda root, info: getattr(root, type_attr)),
+        f"{prefix}_type_name": (graphene.String, lambda root, info: link_type_name(getattr(root, type_attr))),
+        f"{prefix}_first_name": (graphene.String, lambda root, info: getattr(person(root, info), "first_name", None)),
+        f"{prefix}_last_name": (graphene.String, lambda root, info: getattr(person(root, info), "last_name", None)),
+        f"{prefix}_dob": (graphene.String, dob),
+    }
+
+    def field(name, scalar, value):
+        graphql_name = to_camel_case(name)
+
+        def resolve(root, info):
+            return value(root, info) if visible is None or visible(root, info, graphql_name) else None
+
+        return scalar(resolver=resolve)
+
+    fields = {name: field(name, scalar, value) for name, (scalar, value) in values.items()}
+    return type(f"{to_camel_case(prefix).capitalize()}LinkFields", (), fields)
+
+
 def reporter_visible(ticket, info, field_name):
-    return _has(info, TicketConfig.gql_query_tickets_perms) and not anonymised(ticket, info, field_name)
+    return TicketGQLType.readable(info) and not anonymised(ticket, info, field_name)
 
 
-def commenter_visible(comment, info):
-    if _has(info, TicketConfig.gql_query_comments_perms):
-        return True
-    user = _user(info)
-    return bool(user and user.is_authenticated and comment.ticket.attending_staff_id == user.id)
+class ClientMutationIds(BatchLoader):
+    """The first non-failed client mutation id linked to each ticket (spec §3.2), one query per page."""
+
+    def batch_load(self, keys):
+        found = {}
+        links = (TicketMutation.objects.filter(ticket_id__in=keys).exclude(mutation__status=MutationLog.ERROR)
+                 .order_by("mutation__request_date_time").values_list("ticket_id", "mutation__client_mutation_id"))
+        for ticket_id, client_mutation_id in links:
+            if client_mutation_id and ticket_id not in found:
+                found[ticket_id] = client_mutation_id
+        return found
 
 
-class TicketGQLType(DjangoObjectType):
-    uuid = graphene.String()
+class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType):
+    read_perms = TICKET_SEARCH
+
     client_mutation_id = graphene.String()
-    reporter = graphene.JSONString()
-    reporter_id = graphene.String()
-    reporter_type = graphene.Int()
-    reporter_type_name = graphene.String()
-    reporter_first_name = graphene.String()
-    reporter_last_name = graphene.String()
-    reporter_dob = graphene.String()
     is_history = graphene.Boolean()
 
     class Meta:
         model = Ticket
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "key", "title", "description", "code", "attending_staff", "date_of_incident", "status",
-                  "priority", "due_date", "category", "flags", "channel", "resolution", "json_ext",
-                  "date_created", "date_updated", "version", "is_deleted", "date_valid_from", "date_valid_to",
-                  "replacement_uuid")
-        filter_fields = {
-            "id": ["exact", "isnull"],
-            "version": ["exact"],
-            **{name: ["exact", "istartswith", "icontains", "iexact"] for name in (
-                "key", "code", "title", "description", "status", "priority", "category", "flags", "channel",
-                "resolution")},
-            "reporter_id": ["exact"],
-            **{name: ["exact", "istartswith", "icontains", "iexact"] for name in (
-                "due_date", "date_of_incident", "date_created")},
-            **prefix_filterset("attending_staff__", UserGQLType._meta.filter_fields),
-        }
-        connection_class = ExtendedConnection
+        fields = (*BUSINESS_MODEL_FIELDS, "key", "title", "description", "code", "attending_staff",
+                  "date_of_incident", "status", "priority", "due_date", "category", "flags", "channel", "resolution")
+        filterset_class = filterset_for(Ticket, TICKET_FILTERS)
         convert_choices_to_enum = False
 
     @classmethod
@@ -125,136 +125,59 @@ class TicketGQLType(DjangoObjectType):
         return isinstance(root, (Ticket, Ticket.history.model)) or super().is_type_of(root, info)
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return Ticket.get_queryset(queryset, _user(info))
+    def prime_page(cls, nodes, info):
+        super().prime_page(nodes, info)
+        LinkLoader.for_request(info).prime((node.reporter_type_id, node.reporter_id) for node in nodes
+                                           if node.reporter_type_id)
+        ClientMutationIds.for_request(info).prime(node.id for node in nodes if isinstance(node, Ticket))
 
     def resolve_id(self, info):
-        return self.id
-
-    def resolve_uuid(self, info):
-        return str(self.id)
-
-    def resolve_status(self, info):
-        return self.status
+        return self.id  # history rows answer their ticket's id
 
     def resolve_client_mutation_id(self, info):
-        return _client_mutation_id(self)
+        if not isinstance(self, Ticket):
+            return None  # a history row
+        return ClientMutationIds.for_request(info).load(self.id)
 
     def resolve_is_history(self, info):
         live_version = getattr(self, "live_version", None)
         return live_version is not None and live_version != self.version
 
-    def resolve_reporter_id(self, info):
-        return self.reporter_id if reporter_visible(self, info, "reporterId") else None
 
-    def resolve_reporter_type(self, info):
-        return self.reporter_type_id if reporter_visible(self, info, "reporterType") else None
+# commenter fields need 127004 or being the ticket's attending staff: exactly the comments the row security
+# (Comment.get_queryset) lets a caller read, so a readable comment shows its commenter
+class CommentGQLType(link_fields("commenter"), HistoryModelType):
+    read_perms = COMMENT_SEARCH
 
-    def resolve_reporter_type_name(self, info):
-        if not reporter_visible(self, info, "reporterTypeName"):
-            return None
-        return link_type_name(self.reporter_type_id)
-
-    def resolve_reporter(self, info):
-        if not reporter_visible(self, info, "reporter"):
-            return None
-        return to_json(_linked(self, REPORTER))
-
-    def resolve_reporter_first_name(self, info):
-        if not reporter_visible(self, info, "reporterFirstName"):
-            return None
-        person = person_of(_linked(self, REPORTER))
-        return person.first_name if person else None
-
-    def resolve_reporter_last_name(self, info):
-        if not reporter_visible(self, info, "reporterLastName"):
-            return None
-        person = person_of(_linked(self, REPORTER))
-        return person.last_name if person else None
-
-    def resolve_reporter_dob(self, info):
-        if not reporter_visible(self, info, "reporterDob"):
-            return None
-        person = person_of(_linked(self, REPORTER))
-        return person.dob.isoformat() if person and person.dob else None
-
-
-class CommentGQLType(DjangoObjectType):
-    uuid = graphene.String()
-    ticket = graphene.Field(lambda: TicketGQLType, description="null for callers without the ticket query right")
-    commenter = graphene.JSONString()
-    commenter_id = graphene.String()
-    commenter_type = graphene.Int()
-    commenter_type_name = graphene.String()
-    commenter_first_name = graphene.String()
-    commenter_last_name = graphene.String()
-    commenter_dob = graphene.String()
+    ticket = graphene.Field(TicketGQLType, description="null for callers without the ticket query right")
 
     class Meta:
         model = Comment
-        interfaces = (graphene.relay.Node,)
-        fields = ("id", "ticket", "comment", "is_resolution", "date_created", "date_updated", "version",
-                  "is_deleted", "json_ext")
-        filter_fields = {
-            "id": ["exact", "isnull"],
-            "comment": ["exact", "istartswith", "icontains", "iexact"],
-            "date_created": ["exact", "istartswith", "icontains", "iexact"],
-            "is_resolution": ["exact"],
-            **prefix_filterset("ticket__", TicketGQLType._meta.filter_fields),
-        }
-        connection_class = ExtendedConnection
+        fields = (*HISTORY_MODEL_FIELDS, "ticket", "comment", "is_resolution")
+        filterset_class = filterset_for(Comment, COMMENT_FILTERS)
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return Comment.get_queryset(queryset, _user(info))
+    def readable(cls, info):
+        """127004, or attending staff of some live ticket (row security then narrows to their tickets)."""
+        user = getattr(info.context, "user", None)
+        if has_rights(user, cls.read_perms):
+            return True
+        return is_authenticated(user) and memoized(
+            ("grievance.attends_tickets", user.pk),
+            lambda: Ticket.objects.filter(attending_staff=user, is_deleted=False).exists())
 
-    def resolve_uuid(self, info):
-        return str(self.id)
+    @classmethod
+    def prime_page(cls, nodes, info):
+        super().prime_page(nodes, info)  # the tickets (joined with the page) under the ticket rights
+        tickets = [node.ticket for node in nodes if Comment.ticket.is_cached(node)]
+        if tickets:
+            TicketGQLType.prime_page(tickets, info)
+        LinkLoader.for_request(info).prime((node.commenter_type_id, node.commenter_id) for node in nodes
+                                           if node.commenter_type_id)
 
     def resolve_ticket(self, info):
-        """The (select_related) ticket, under the same rule as ``TicketGQLType.get_queryset`` (127000).
-
-        Declared explicitly (nullable): the generated FK field looked every ticket up again through
-        ``get_node`` (one query per comment) and failed with an internal error for callers without 127000."""
-        return self.ticket if _has(info, TicketConfig.gql_query_tickets_perms) else None
-
-    def resolve_commenter_id(self, info):
-        return self.commenter_id if commenter_visible(self, info) else None
-
-    def resolve_commenter_type(self, info):
-        return self.commenter_type_id if commenter_visible(self, info) else None
-
-    def resolve_commenter_type_name(self, info):
-        return link_type_name(self.commenter_type_id) if commenter_visible(self, info) else None
-
-    def resolve_commenter(self, info):
-        return to_json(_linked(self, COMMENTER)) if commenter_visible(self, info) else None
-
-    def resolve_commenter_first_name(self, info):
-        person = person_of(_linked(self, COMMENTER)) if commenter_visible(self, info) else None
-        return person.first_name if person else None
-
-    def resolve_commenter_last_name(self, info):
-        person = person_of(_linked(self, COMMENTER)) if commenter_visible(self, info) else None
-        return person.last_name if person else None
-
-    def resolve_commenter_dob(self, info):
-        person = person_of(_linked(self, COMMENTER)) if commenter_visible(self, info) else None
-        return person.dob.isoformat() if person and person.dob else None
-
-
-class PagedConnectionField(OrderedDjangoFilterConnectionField):
-    """Marks the rows of a page so derived fields load their links for the whole page in one go."""
-
-    @classmethod
-    def resolve_connection(cls, connection, args, iterable, max_limit=None):
-        result = super().resolve_connection(connection, args, iterable, max_limit=max_limit)
-        nodes = [edge.node for edge in result.edges]
-        set_page(nodes)
-        tickets = [n.ticket for n in nodes if isinstance(n, Comment) and Comment.ticket.is_cached(n)]
-        if tickets:
-            set_page(tickets)
-        return result
+        # declared nullable: a caller without 127000 reads null here, not an error for the whole comment
+        return TicketGQLType.get_node(info, self.ticket_id)
 
 
 class AttendingStaffRoleGQLType(graphene.ObjectType):
@@ -267,31 +190,24 @@ class ResolutionTimesByCategoryGQLType(graphene.ObjectType):
     resolution_time = graphene.String()
 
 
+def _configured(key, convert=None):
+    def resolve(root, info):
+        value = getattr(TicketConfig, key) or ([] if convert is None else {})
+        return value if convert is None else [convert(category, item) for category, item in value.items()]
+
+    return resolve
+
+
 class GrievanceTypeConfigurationGQLType(graphene.ObjectType):
-    grievance_types = graphene.List(graphene.String)
-    grievance_flags = graphene.List(graphene.String)
-    grievance_channels = graphene.List(graphene.String)
-    grievance_category_staff_roles = graphene.List(AttendingStaffRoleGQLType)
-    grievance_default_resolutions_by_category = graphene.List(ResolutionTimesByCategoryGQLType)
-
-    def resolve_grievance_types(self, info):
-        return TicketConfig.grievance_types or []
-
-    def resolve_grievance_flags(self, info):
-        return TicketConfig.grievance_flags or []
-
-    def resolve_grievance_channels(self, info):
-        return TicketConfig.grievance_channels or []
-
-    def resolve_grievance_category_staff_roles(self, info):
-        roles = TicketConfig.default_attending_staff_role_ids or {}
-        return [AttendingStaffRoleGQLType(category=category, role_ids=[str(r) for r in (ids or [])])
-                for category, ids in roles.items()]
-
-    def resolve_grievance_default_resolutions_by_category(self, info):
-        defaults = TicketConfig.default_resolution or {}
-        return [ResolutionTimesByCategoryGQLType(category=category, resolution_time=value)
-                for category, value in defaults.items()]
+    grievance_types = graphene.List(graphene.String, resolver=_configured("grievance_types"))
+    grievance_flags = graphene.List(graphene.String, resolver=_configured("grievance_flags"))
+    grievance_channels = graphene.List(graphene.String, resolver=_configured("grievance_channels"))
+    grievance_category_staff_roles = graphene.List(AttendingStaffRoleGQLType, resolver=_configured(
+        "default_attending_staff_role_ids",
+        lambda category, ids: AttendingStaffRoleGQLType(category=category, role_ids=[str(r) for r in ids or []])))
+    grievance_default_resolutions_by_category = graphene.List(ResolutionTimesByCategoryGQLType, resolver=_configured(
+        "default_resolution",
+        lambda category, value: ResolutionTimesByCategoryGQLType(category=category, resolution_time=value)))
 
 
-__all__ = ["TicketGQLType", "CommentGQLType", "GrievanceTypeConfigurationGQLType", "PagedConnectionField"]
+__all__ = ["TicketGQLType", "CommentGQLType", "GrievanceTypeConfigurationGQLType"]

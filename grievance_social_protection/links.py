@@ -1,12 +1,14 @@
-"""Generic reporter / commenter links: explicit type names → models, resolved lazily.
+"""Generic reporter / commenter links: explicit type names → the rows they point at (spec §3.1, §7).
 
-``individual`` → individual.Individual, ``beneficiary`` → social_protection.Beneficiary, ``user`` → core.User.
-A type whose app is not installed is simply unknown (validation error), so this app has no hard dependency
-on individual or social_protection.
+``individual`` → an Individual, ``beneficiary`` → a Beneficiary, ``user`` → a core User. The types are
+registered in ``TicketConfig.ready()`` (:func:`register_default_link_types`) with the queryset that reads their
+rows — the sibling module's selector or service, never its models — so this app has no hard dependency on
+individual or social_protection: a type whose app is not installed is simply unknown (a validation error).
 """
 import json
-import uuid
-from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
 
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
@@ -14,38 +16,84 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from graphene.utils.str_converters import to_camel_case
 
-LINK_TYPES = {
-    "individual": ("individual", "Individual"),
-    "beneficiary": ("social_protection", "Beneficiary"),
-    "user": ("core", "User"),
-}
+from core.gql.loaders import BatchLoader
 
 # never exposed through the derived ``reporter`` / ``commenter`` JSON
 _SECRET_FIELDS = {"password", "last_login", "is_superuser", "groups", "user_permissions"}
 
 
-def link_model(type_name):
-    """Model class for a type name (case-insensitive) or None when unknown / app not installed."""
-    if not type_name:
+def _nobody(target):
+    return None
+
+
+@dataclass
+class LinkType:
+    name: str
+    rows: Callable  # () -> queryset of every row of the type, joined with what the derived fields read
+    person: Callable = _nobody  # row -> the Individual behind it (first/last name, dob), or None
+
+    @cached_property
+    def model(self):
+        return self.rows().model
+
+    def content_type(self):
+        return ContentType.objects.get_for_model(self.model)  # cached by Django after the first read
+
+
+_LINK_TYPES: dict[str, LinkType] = {}
+
+
+def register_link_type(name, rows, person=_nobody):
+    _LINK_TYPES[name] = LinkType(name, rows, person)
+
+
+def _users():
+    from core.models import User
+
+    return User.objects.select_related("i_user")
+
+
+def _individuals():
+    from individual.selectors import individuals
+
+    return individuals()
+
+
+def _beneficiaries():
+    # ADAPTER until social_protection.selectors offers ``beneficiaries()`` (a queryset of Beneficiary): the
+    # rows are reached through the model the Beneficiary service declares, never social_protection.models.
+    from social_protection.services import BeneficiaryService
+
+    return BeneficiaryService.OBJECT_TYPE.objects.select_related("individual")
+
+
+def register_default_link_types():
+    """The three link types of the spec, for the apps that are installed (called in ``ready()``)."""
+    register_link_type("user", _users)
+    if apps.is_installed("individual"):
+        register_link_type("individual", _individuals, person=lambda individual: individual)
+    if apps.is_installed("social_protection"):
+        register_link_type("beneficiary", _beneficiaries, person=lambda beneficiary: beneficiary.individual)
+
+
+def link_type(type_name):
+    """The registered type of a name (case-insensitive), or None."""
+    return _LINK_TYPES.get(str(type_name).strip().lower()) if type_name else None
+
+
+def link_type_of(content_type_id):
+    if not content_type_id:
         return None
-    target = LINK_TYPES.get(str(type_name).strip().lower())
-    if target is None or not apps.is_installed(target[0]):
-        return None
-    try:
-        return apps.get_model(*target)
-    except LookupError:
-        return None
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    return next((t for t in _LINK_TYPES.values() if model is not None and t.model is model), None)
 
 
 def link_type_name(content_type_id):
     """Our type name for a content type id (``individual`` / ``beneficiary`` / ``user``) or None."""
     if not content_type_id:
         return None
-    ct = ContentType.objects.get_for_id(content_type_id)
-    for name, (app_label, model_name) in LINK_TYPES.items():
-        if ct.app_label == app_label and ct.model == model_name.lower():
-            return name
-    return ct.model
+    known = link_type_of(content_type_id)
+    return known.name if known else ContentType.objects.get_for_id(content_type_id).model
 
 
 def normalise_id(model, raw_id):
@@ -56,80 +104,60 @@ def normalise_id(model, raw_id):
         value = model._meta.pk.to_python(str(raw_id).strip())
     except (ValidationError, ValueError, TypeError):
         return None
-    if isinstance(value, uuid.UUID):
-        return str(value)
     return str(value)
 
 
-def resolve_link(type_name, raw_id, type_error, id_error):
-    """(ContentType, id string) for a generic link; raises ValidationError with the given keys."""
-    model = link_model(type_name)
-    if model is None:
-        raise ValidationError(type_error)
-    object_id = normalise_id(model, raw_id)
-    if object_id is None:
-        raise ValidationError(id_error)
-    qs = model._default_manager.filter(pk=object_id)
-    if any(f.name == "is_deleted" for f in model._meta.get_fields()):
-        qs = qs.filter(is_deleted=False)
-    if any(f.name == "is_active" for f in model._meta.get_fields()):
-        qs = qs.filter(is_active=True)
-    if not qs.exists():
-        raise ValidationError(id_error)
-    return ContentType.objects.get_for_model(model), object_id
+def _live(queryset):
+    names = {f.name for f in queryset.model._meta.get_fields()}
+    if "is_deleted" in names:
+        queryset = queryset.filter(is_deleted=False)
+    if "is_active" in names:
+        queryset = queryset.filter(is_active=True)
+    return queryset
 
 
-def _queryset_for(model):
-    qs = model._default_manager.all()
-    if model._meta.label == "social_protection.Beneficiary":
-        qs = qs.select_related("individual")
-    elif model._meta.label == "core.User":
-        qs = qs.select_related("i_user")
-    return qs
+def validate_link(type_name, raw_id, *, both_required, invalid_type, not_found):
+    """``(ContentType, id string)`` of an optional generic link, ``(None, None)`` when both are absent.
+
+    Type and id must come together (``both_required``), the type must be registered (``invalid_type``) and
+    the row must exist and be live (``not_found``): each raises ValidationError with the spec's key."""
+    if type_name in (None, "") and raw_id in (None, ""):
+        return None, None
+    if type_name in (None, "") or raw_id in (None, ""):
+        raise ValidationError(both_required)
+    known = link_type(type_name)
+    if known is None:
+        raise ValidationError(invalid_type)
+    object_id = normalise_id(known.model, raw_id)
+    if object_id is None or not _live(known.rows()).filter(pk=object_id).exists():
+        raise ValidationError(not_found)
+    return known.content_type(), object_id
 
 
-def attach_links(objects, type_attr, id_attr, target_attr):
-    """Load the linked objects of a whole page at once (one query per content type): no N+1."""
-    wanted = defaultdict(set)
-    for obj in objects:
-        ct_id, object_id = getattr(obj, type_attr, None), getattr(obj, id_attr, None)
-        if ct_id and object_id:
-            wanted[ct_id].add(object_id)
-    loaded = {}
-    for ct_id, ids in wanted.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        if model is None:
-            continue
-        valid = {i for i in (normalise_id(model, raw) for raw in ids) if i}
-        for target in _queryset_for(model).filter(pk__in=valid):
-            loaded[(ct_id, str(target.pk))] = target
-    for obj in objects:
-        ct_id, object_id = getattr(obj, type_attr, None), getattr(obj, id_attr, None)
-        target = None
-        if ct_id and object_id:
-            model = ContentType.objects.get_for_id(ct_id).model_class()
-            key = normalise_id(model, object_id) if model else None
-            target = loaded.get((ct_id, key))
-        setattr(obj, target_attr, target)
+class LinkLoader(BatchLoader):
+    """The rows behind ``(content type id, object id)`` links of a page: one query per link type."""
+
+    def normalize(self, key):
+        content_type_id, object_id = key
+        known = link_type_of(content_type_id)
+        object_id = normalise_id(known.model, object_id) if known else None
+        return (content_type_id, object_id) if object_id else None
+
+    def batch_load(self, keys):
+        wanted = {}
+        for content_type_id, object_id in keys:
+            wanted.setdefault(content_type_id, set()).add(object_id)
+        loaded = {}
+        for content_type_id, ids in wanted.items():
+            for row in link_type_of(content_type_id).rows().filter(pk__in=ids):
+                loaded[(content_type_id, str(row.pk))] = row
+        return loaded
 
 
-def linked_object(obj, type_attr, id_attr, target_attr):
-    """The linked object, from the page cache when attach_links ran, else one lookup."""
-    if not hasattr(obj, target_attr):
-        attach_links([obj], type_attr, id_attr, target_attr)
-    return getattr(obj, target_attr)
-
-
-def person_of(target):
+def person_of(content_type_id, target):
     """The Individual behind a link: the individual itself, a beneficiary's individual, None for users."""
-    if target is None:
-        return None
-    label = target._meta.label
-    if label == "individual.Individual":
-        return target
-    if label == "social_protection.Beneficiary":
-        return getattr(target, "individual", None)
-    return None
+    known = link_type_of(content_type_id)
+    return known.person(target) if known and target is not None else None
 
 
 def to_json(target):
@@ -149,5 +177,5 @@ def to_json(target):
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 
 
-__all__ = ["LINK_TYPES", "link_model", "link_type_name", "resolve_link", "attach_links", "linked_object",
-           "person_of", "to_json"]
+__all__ = ["LinkType", "register_link_type", "register_default_link_types", "link_type", "link_type_name",
+           "validate_link", "LinkLoader", "person_of", "to_json"]

@@ -45,15 +45,6 @@ class Ticket(HistoryBusinessModel):
     def __str__(self):
         return self.title or self.code or str(self.id)
 
-    @classmethod
-    def get_queryset(cls, queryset, user):
-        from grievance_social_protection.apps import TicketConfig
-
-        queryset = queryset if queryset is not None else cls.objects.all()
-        if user is None or not user.is_authenticated or not user.has_perms(TicketConfig.gql_query_tickets_perms):
-            return queryset.none()
-        return queryset
-
 
 class Comment(HistoryModel):
     ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="comments")
@@ -77,12 +68,12 @@ class Comment(HistoryModel):
     @classmethod
     def get_queryset(cls, queryset, user):
         """127004 sees every comment; attending staff see the comments of the tickets they attend."""
-        from grievance_social_protection.apps import TicketConfig
+        from core.rights import has_rights, is_authenticated
 
         queryset = queryset if queryset is not None else cls.objects.all()
-        if user is None or not user.is_authenticated:
+        if not is_authenticated(user):
             return queryset.none()
-        if user.has_perms(TicketConfig.gql_query_comments_perms):
+        if has_rights(user, "grievance_social_protection.gql_query_comments_perms"):
             return queryset
         return queryset.filter(ticket__attending_staff=user)
 

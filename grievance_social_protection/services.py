@@ -1,4 +1,11 @@
-"""Ticket and comment services: every write, validation and service signal of the grievance module."""
+"""Ticket and comment services: every write, validation and service signal of the grievance module.
+
+Operations raise business errors; the service signal wrapper is their error boundary (one transaction, the
+openIMIS result dict). The one exception is the spec's: an invalid ``resolution`` raises ValidationError to the
+caller of ``TicketService.create``/``update`` instead of answering a failure result (spec §6.1).
+"""
+import contextlib
+import functools
 import logging
 import re
 from datetime import timedelta
@@ -8,13 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.services import (
-    build_delete_instance_payload,
-    check_authentication,
-    model_representation,
-    output_exception,
-    output_result_success,
-)
+from core.rights import has_rights
+from core.services import BaseService, model_representation, output_result_success
 from core.signals import register_service_signal
 from grievance_social_protection.apps import RESOLUTION_RE, TicketConfig
 from grievance_social_protection.links import link_type_name
@@ -35,19 +37,22 @@ CODE_RE = re.compile(rf"^{CODE_PREFIX}[0-9]{{{CODE_DIGITS}}}$")
 # transaction-scoped PostgreSQL advisory lock serialising ticket code generation ("GRS" + right 127000)
 CODE_LOCK_KEY = 0x475253_127000
 
-BUSINESS_ERRORS = (ValidationError, PermissionDenied, IntegrityError)
 TICKET_FIELDS = {
     "key", "title", "description", "code", "reporter_type", "reporter_id", "attending_staff_id", "date_of_incident",
     "status", "priority", "due_date", "category", "flags", "channel", "resolution", "json_ext",
 }
 
 
-def _failure(model_name, method, exc, integrity_key):
-    """Business failure envelope; database constraint texts are never shown to clients."""
-    if isinstance(exc, IntegrityError):
-        logger.info("%s.%s hit a constraint: %s", model_name, method, exc)
-        exc = ValidationError(integrity_key)
-    return output_exception(model_name, method, exc)
+@contextlib.contextmanager
+def constraint_as(key):
+    """A unique constraint hit by a concurrent write is the business error ``key`` (the database's own text
+    is logged, never shown to a client)."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        logger.info("constraint violation reported as %s: %s", key, exc)
+        raise ValidationError(key) from exc
 
 
 def _status_value(value):
@@ -57,7 +62,7 @@ def _status_value(value):
 # --- codes ---------------------------------------------------------------------------------------
 def lock_code_generation():
     """Serialise code generation until the surrounding transaction ends (no-op on SQLite: single writer
-    plus the retry on IntegrityError in ``TicketService``)."""
+    plus the retry on IntegrityError in ``save_new_ticket``)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CODE_LOCK_KEY])
@@ -65,7 +70,7 @@ def lock_code_generation():
 
 def next_ticket_code():
     """``GRS`` + 8 digits, one above the greatest generated code (deleted tickets included)."""
-    last = (Ticket.objects.filter(code__startswith=CODE_PREFIX, code__regex=rf"^{CODE_PREFIX}[0-9]{{{CODE_DIGITS}}}$")
+    last = (Ticket.objects.filter(code__startswith=CODE_PREFIX, code__regex=CODE_RE.pattern)
             .order_by("-code").values_list("code", flat=True).first())
     number = int(last[len(CODE_PREFIX):]) + 1 if last else 1
     return f"{CODE_PREFIX}{number:0{CODE_DIGITS}d}"
@@ -97,15 +102,63 @@ def compute_due_date(ticket):
     return timezone.localtime((ticket.date_created or timezone.now()) + delta).date()
 
 
+def save_new_ticket(ticket, user):
+    """Insert ``ticket``, generating its code when it has none (spec §5: under a lock, and retried once when a
+    concurrent create took the same code). Used by the service and the admin."""
+    generate_code = not ticket.code
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                if generate_code:
+                    lock_code_generation()
+                    ticket.code = next_ticket_code()
+                ticket.save(user=user)
+            return ticket
+        except IntegrityError:
+            if not generate_code or attempt:
+                raise
+            ticket.id = None  # a concurrent create took the same code: retry once with a fresh one
+            ticket._state.adding = True
+    return ticket
+
+
+def resolution_raises(operation):
+    """Spec §6.1: an invalid ``resolution`` raises ValidationError to the caller of ``create``/``update``, as
+    upstream does, instead of answering a failure result: it is checked before the operation's boundary."""
+
+    @functools.wraps(operation)
+    def checked(self, obj_data, **kwargs):
+        validate_resolution(obj_data.get("resolution"))
+        return operation(self, obj_data, **kwargs)
+
+    return checked
+
+
+def live_row(queryset, obj_id, missing):
+    """The non-deleted row ``obj_id`` of ``queryset``, else ValidationError with the spec's key ``missing``."""
+    row = None
+    if obj_id not in (None, ""):
+        try:
+            row = queryset.filter(id=obj_id).first()
+        except ValidationError:  # not a UUID
+            row = None
+    if row is None or row.is_deleted:
+        raise ValidationError(missing)
+    return row
+
+
 # --- tickets -------------------------------------------------------------------------------------
-class TicketService:
-    """create / update / delete / reopen_ticket, each returning the core result dict."""
+class TicketService(BaseService):
+    """create / update / delete / reopen_ticket, each answering the core result dict."""
 
     OBJECT_TYPE = Ticket
 
     def __init__(self, user, validation_class=TicketValidation):
-        self.user = user
-        self.validation_class = validation_class
+        super().__init__(user, validation_class)
+
+    def get_live(self, obj_id, lock=False):
+        queryset = Ticket.objects.select_for_update() if lock else Ticket.objects
+        return live_row(queryset, obj_id, f"{T}.validate_ticket_exists")
 
     def _clean_payload(self, obj_data):
         data = {k: v for k, v in dict(obj_data).items() if k in TICKET_FIELDS or k == "id"}
@@ -134,101 +187,58 @@ class TicketService:
         data["reporter_type"], data["reporter_id"] = content_type, reporter_id
         return data
 
-    def _save_new(self, ticket, generate_code):
-        for attempt in range(2):
-            try:
-                with transaction.atomic():
-                    if generate_code:
-                        lock_code_generation()
-                        ticket.code = next_ticket_code()
-                    ticket.save(user=self.user)
-                return ticket
-            except IntegrityError:
-                # a concurrent create took the same code: retry once with a fresh one
-                if not generate_code or attempt:
-                    raise
-                ticket.id = None
-                ticket._state.adding = True
-        return ticket
-
+    @resolution_raises
     @register_service_signal("ticket_service.create")
-    @check_authentication
     def create(self, obj_data):
-        validate_resolution(obj_data.get("resolution"))  # raises to the caller, as upstream
-        try:
-            with transaction.atomic():
-                data = self._clean_payload(obj_data)
-                data.pop("id", None)
-                data = self._convert_reporter(data)
-                self.validation_class.validate_create(self.user, **data)
-                ticket = Ticket(**data)
-                if TicketConfig.compute_due_date_from_resolution and not ticket.due_date:
-                    ticket.date_created = timezone.now()
-                    ticket.due_date = compute_due_date(ticket)
-                self._save_new(ticket, generate_code=not ticket.code)
-                return output_result_success(model_representation(ticket))
-        except BUSINESS_ERRORS as exc:
-            return _failure("Ticket", "create", exc, f"{T}.validate_ticket_unique_code")
+        data = self._clean_payload(obj_data)
+        data.pop("id", None)
+        data = self._convert_reporter(data)
+        self.validation_class.validate_create(self.user, **data)
+        ticket = Ticket(**data)
+        if TicketConfig.compute_due_date_from_resolution and not ticket.due_date:
+            ticket.date_created = timezone.now()
+            ticket.due_date = compute_due_date(ticket)
+        with constraint_as(f"{T}.validate_ticket_unique_code"):
+            save_new_ticket(ticket, self.user)
+        return output_result_success(model_representation(ticket))
 
-    def _get_live_ticket(self, ticket_id, lock=True):
-        qs = Ticket.objects.select_for_update() if lock else Ticket.objects
-        ticket = qs.filter(id=ticket_id).first() if ticket_id else None
-        if ticket is None or ticket.is_deleted:
-            raise ValidationError(f"{T}.validate_ticket_exists")
-        return ticket
-
+    @resolution_raises
     @register_service_signal("ticket_service.update")
-    @check_authentication
     def update(self, obj_data):
-        validate_resolution(obj_data.get("resolution"))  # raises to the caller, as upstream
-        try:
-            with transaction.atomic():
-                data = self._clean_payload(obj_data)
-                ticket = self._get_live_ticket(data.get("id"))
-                data = self._convert_reporter(data, ticket)
-                self.validation_class.validate_update(self.user, **data)
-                if "code" in data and not data["code"]:
-                    data.pop("code")  # codes are never cleared or regenerated on update
-                for key, value in data.items():
-                    if key != "id":
-                        setattr(ticket, key, value)
-                ticket.save(user=self.user)
-                return output_result_success(model_representation(ticket))
-        except BUSINESS_ERRORS as exc:
-            return _failure("Ticket", "update", exc, f"{T}.validate_ticket_unique_code")
+        data = self._clean_payload(obj_data)
+        ticket = self.get_live(data.get("id"), lock=True)
+        data = self._convert_reporter(data, ticket)
+        self.validation_class.validate_update(self.user, **data)
+        if "code" in data and not data["code"]:
+            data.pop("code")  # codes are never cleared or regenerated on update
+        for key, value in data.items():
+            if key != "id":
+                setattr(ticket, key, value)
+        with constraint_as(f"{T}.validate_ticket_unique_code"):
+            return self.save_instance(ticket)
 
     @register_service_signal("ticket_service.delete")
-    @check_authentication
     def delete(self, obj_data):
-        try:
-            with transaction.atomic():
-                ticket = self._get_live_ticket(obj_data.get("id"))
-                ticket.delete(user=self.user)
-                return build_delete_instance_payload()
-        except BUSINESS_ERRORS as exc:
-            return _failure("Ticket", "delete", exc, f"{T}.validate_ticket_exists")
+        return self.delete_instance(self.get_live(obj_data.get("id"), lock=True))
 
     @register_service_signal("ticket_service.reopen_ticket")
-    @check_authentication
     def reopen_ticket(self, obj_data):
-        try:
-            with transaction.atomic():
-                ticket = self._get_live_ticket(obj_data.get("id"))
-                if ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED):
-                    raise ValidationError(f"{T}.reopen_ticket.ticket_not_closed")
-                for comment in ticket.comments.select_for_update().filter(is_resolution=True, is_deleted=False):
-                    comment.is_resolution = False
-                    comment.save(user=self.user)
-                ticket.status = TicketStatus.OPEN
-                ticket.json_ext = {**(ticket.json_ext or {}), "reopened_at": timezone.now().isoformat()}
-                ticket.save(user=self.user)
-                return {"success": True, "message": "Ok", "detail": "reopen_ticket"}
-        except BUSINESS_ERRORS as exc:
-            return _failure("Ticket", "reopen_ticket", exc, f"{T}.reopen_ticket.failed")
+        ticket = self.get_live(obj_data.get("id"), lock=True)
+        if ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED):
+            raise ValidationError(f"{T}.reopen_ticket.ticket_not_closed")
+        for comment in ticket.comments.select_for_update().filter(is_resolution=True, is_deleted=False):
+            comment.is_resolution = False
+            comment.save(user=self.user)
+        ticket.status = TicketStatus.OPEN
+        ticket.json_ext = {**(ticket.json_ext or {}), "reopened_at": timezone.now().isoformat()}
+        ticket.save(user=self.user)
+        return {"success": True, "message": "Ok", "detail": "reopen_ticket"}
 
 
 # --- comments ------------------------------------------------------------------------------------
 class CommentService:
+    """create / resolve_grievance_by_comment (the spec has no comment update or delete)."""
+
     OBJECT_TYPE = Comment
 
     def __init__(self, user, validation_class=CommentValidation):
@@ -238,63 +248,46 @@ class CommentService:
     @staticmethod
     def may_comment(user, ticket):
         """127005, or the attending staff of that ticket (spec §8.2, our rule)."""
-        if user.has_perms(TicketConfig.gql_mutation_create_comment_perms):
+        if has_rights(user, TicketConfig.gql_mutation_create_comment_perms):
             return True
         return ticket is not None and ticket.attending_staff_id is not None and ticket.attending_staff_id == user.id
 
     @register_service_signal("comment_service.create")
-    @check_authentication
     def create(self, obj_data):
-        try:
-            with transaction.atomic():
-                ticket_id = obj_data.get("ticket_id") or getattr(obj_data.get("ticket"), "id", None)
-                ticket = Ticket.objects.select_for_update().filter(id=ticket_id).first() if ticket_id else None
-                if ticket is None or ticket.is_deleted:
-                    raise ValidationError(f"{C}.validate_ticket_exists")
-                if not self.may_comment(self.user, ticket):
-                    raise PermissionDenied("unauthorized")
-                if not str(obj_data.get("comment") or "").strip():
-                    raise ValidationError(f"{C}.validate_comment.empty")
-                commenter_type = obj_data.get("commenter_type")
-                commenter_type = commenter_type.lower() if isinstance(commenter_type, str) else commenter_type
-                commenter_ct, commenter_id = self.validation_class.validate_commenter(
-                    commenter_type, obj_data.get("commenter_id"))
-                if not self.user.has_perms(TicketConfig.gql_mutation_create_comment_perms):
-                    self.validation_class.validate_commenter_associated(ticket, commenter_ct, commenter_id)
-                comment = Comment(ticket=ticket, comment=obj_data["comment"], commenter_type=commenter_ct,
-                                  commenter_id=commenter_id, is_resolution=False)
-                comment.save(user=self.user)
-                ext = dict(ticket.json_ext or {})
-                ext["comment_ids"] = [*ext.get("comment_ids", []), str(comment.id)]
-                ticket.json_ext = ext
-                ticket.save(user=self.user)
-                return output_result_success(model_representation(comment))
-        except BUSINESS_ERRORS as exc:
-            return _failure("Comment", "create", exc, f"{C}.validate_comment.failed")
+        ticket_id = obj_data.get("ticket_id") or getattr(obj_data.get("ticket"), "id", None)
+        ticket = live_row(Ticket.objects.select_for_update(), ticket_id, f"{C}.validate_ticket_exists")
+        if not self.may_comment(self.user, ticket):
+            raise PermissionDenied("unauthorized")
+        if not str(obj_data.get("comment") or "").strip():
+            raise ValidationError(f"{C}.validate_comment.empty")
+        commenter_type = obj_data.get("commenter_type")
+        commenter_type = commenter_type.lower() if isinstance(commenter_type, str) else commenter_type
+        commenter_ct, commenter_id = self.validation_class.validate_commenter(
+            commenter_type, obj_data.get("commenter_id"))
+        if not has_rights(self.user, TicketConfig.gql_mutation_create_comment_perms):
+            self.validation_class.validate_commenter_associated(ticket, commenter_ct, commenter_id)
+        comment = Comment(ticket=ticket, comment=obj_data["comment"], commenter_type=commenter_ct,
+                          commenter_id=commenter_id, is_resolution=False)
+        comment.save(user=self.user)
+        ticket.json_ext = {**(ticket.json_ext or {}),
+                           "comment_ids": [*(ticket.json_ext or {}).get("comment_ids", []), str(comment.id)]}
+        ticket.save(user=self.user)
+        return output_result_success(model_representation(comment))
 
     @register_service_signal("comment_service.resolve_grievance_by_comment")
-    @check_authentication
     def resolve_grievance_by_comment(self, obj_data):
-        try:
-            with transaction.atomic():
-                comment = Comment.objects.filter(id=obj_data.get("id"), is_deleted=False).first() \
-                    if obj_data.get("id") else None
-                if comment is None:
-                    raise ValidationError(f"{C}.validate_comment_exists")
-                ticket = Ticket.objects.select_for_update().filter(id=comment.ticket_id).first()
-                if ticket is None or ticket.is_deleted:
-                    raise ValidationError(f"{C}.validate_ticket_exists")
-                if ticket.comments.filter(is_resolution=True, is_deleted=False).exists():
-                    raise ValidationError(f"{C}.resolve_grievance_by_comment.already_resolved")
-                if ticket.status == TicketStatus.CLOSED:
-                    raise ValidationError(f"{C}.resolve_grievance_by_comment.ticket_closed")
-                comment = Comment.objects.select_for_update().get(id=comment.id)
-                comment.is_resolution = True
-                comment.save(user=self.user)
-                ticket.status = TicketStatus.CLOSED
-                ticket.save(user=self.user)
-                return {"success": True, "message": "Ok", "detail": "resolve_grievance_by_comment",
-                        "data": {"ticket_id": str(ticket.id), "comment_id": str(comment.id)}}
-        except BUSINESS_ERRORS as exc:
-            return _failure("Comment", "resolve_grievance_by_comment", exc,
-                            f"{C}.resolve_grievance_by_comment.already_resolved")
+        comment = live_row(Comment.objects, obj_data.get("id"), f"{C}.validate_comment_exists")
+        # lock order ticket → comments, as reopen_ticket takes them
+        ticket = live_row(Ticket.objects.select_for_update(), comment.ticket_id, f"{C}.validate_ticket_exists")
+        comment = Comment.objects.select_for_update().get(id=comment.id)
+        if ticket.comments.filter(is_resolution=True, is_deleted=False).exists():
+            raise ValidationError(f"{C}.resolve_grievance_by_comment.already_resolved")
+        if ticket.status == TicketStatus.CLOSED:
+            raise ValidationError(f"{C}.resolve_grievance_by_comment.ticket_closed")
+        comment.is_resolution = True
+        with constraint_as(f"{C}.resolve_grievance_by_comment.already_resolved"):
+            comment.save(user=self.user)
+        ticket.status = TicketStatus.CLOSED
+        ticket.save(user=self.user)
+        return {"success": True, "message": "Ok", "detail": "resolve_grievance_by_comment",
+                "data": {"ticket_id": str(ticket.id), "comment_id": str(comment.id)}}

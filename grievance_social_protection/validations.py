@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 
 from core.validation import BaseModelValidation
 from grievance_social_protection.apps import RESOLUTION_RE, TicketConfig
-from grievance_social_protection.links import resolve_link
+from grievance_social_protection.links import validate_link
 from grievance_social_protection.models import Comment, Ticket, TicketStatus
 
 T = "validations.TicketValidation"
@@ -56,12 +56,9 @@ class TicketValidation(BaseModelValidation):
     @classmethod
     def validate_reporter(cls, reporter_type, reporter_id):
         """Both or neither; explicit type mapping; the reporter must exist. Returns (ContentType, id)."""
-        if reporter_type in (None, "") and reporter_id in (None, ""):
-            return None, None
-        if reporter_type in (None, "") or reporter_id in (None, ""):
-            raise ValidationError(f"{T}.validate_reporter.type_and_id_required")
-        return resolve_link(reporter_type, reporter_id, f"{T}.validate_reporter.invalid_type",
-                            f"{T}.validate_reporter.reporter_not_found")
+        return validate_link(reporter_type, reporter_id, both_required=f"{T}.validate_reporter.type_and_id_required",
+                             invalid_type=f"{T}.validate_reporter.invalid_type",
+                             not_found=f"{T}.validate_reporter.reporter_not_found")
 
     @classmethod
     def validate_attending_staff(cls, staff_id):
@@ -74,9 +71,7 @@ class TicketValidation(BaseModelValidation):
 
     @classmethod
     def validate_create(cls, user, **data):
-        cls.validate_choices(data)
-        cls.validate_attending_staff(data.get("attending_staff_id"))
-        cls.validate_unique_code(data.get("code"))
+        cls.validate_update(user, **data)  # nothing to exclude from the unique-code check without an id
 
     @classmethod
     def validate_update(cls, user, **data):
@@ -90,12 +85,11 @@ class CommentValidation(BaseModelValidation):
 
     @classmethod
     def validate_commenter(cls, commenter_type, commenter_id):
-        if commenter_type in (None, "") and commenter_id in (None, ""):
-            return None, None  # anonymous comment
-        if commenter_type in (None, "") or commenter_id in (None, ""):
-            raise ValidationError(f"{C}.validate_commenter.type_and_id_required")
-        return resolve_link(commenter_type, commenter_id, f"{C}.validate_commenter.invalid_type",
-                            f"{C}.validate_commenter_exists")
+        """Both or neither (neither: an anonymous comment); the commenter must exist. Returns (ContentType, id)."""
+        return validate_link(commenter_type, commenter_id,
+                             both_required=f"{C}.validate_commenter.type_and_id_required",
+                             invalid_type=f"{C}.validate_commenter.invalid_type",
+                             not_found=f"{C}.validate_commenter_exists")
 
     @classmethod
     def validate_commenter_associated(cls, ticket, commenter_ct, commenter_id):

@@ -1,13 +1,9 @@
 import pytest
 from django.apps import apps
 
-from grievance_social_protection.services import CommentService, TicketService
+from tests.grievance_social_protection.factories import CommentFactory, TicketFactory
 
 ALL_RIGHTS = [127000, 127001, 127002, 127003, 127004, 127005, 127006]
-
-needs_individual = pytest.mark.skipif(not apps.is_installed("individual"), reason="individual app not installed")
-needs_social_protection = pytest.mark.skipif(not apps.is_installed("social_protection"),
-                                             reason="social_protection app not installed")
 
 
 @pytest.fixture
@@ -18,49 +14,37 @@ def officer(make_user):
 
 @pytest.fixture
 def make_ticket(officer):
-    def factory(user=None, **data):
-        payload = {"title": "Payment not received", "category": "Default", "resolution": "2,5", **data}
-        result = TicketService(user or officer).create(payload)
-        assert result["success"], result
-        from grievance_social_protection.models import Ticket
+    """``make_ticket(**fields)``: a ticket written by the officer (``reporter=`` the linked object)."""
 
-        return Ticket.objects.get(id=result["data"]["id"])
+    def make(user=None, **data):
+        return TicketFactory(acting_user=user or officer, **{"title": "Payment not received", **data})
 
-    return factory
+    return make
 
 
 @pytest.fixture
 def make_comment(officer):
-    def factory(ticket, user=None, **data):
-        result = CommentService(user or officer).create({"ticket_id": ticket.id, "comment": "A comment", **data})
-        assert result["success"], result
-        from grievance_social_protection.models import Comment
+    """``make_comment(ticket, **fields)``: a comment written by the officer (``commenter=`` the linked object)."""
 
-        return Comment.objects.get(id=result["data"]["id"])
+    def make(ticket, user=None, **data):
+        return CommentFactory(acting_user=user or officer, ticket=ticket, **{"comment": "A comment", **data})
 
-    return factory
+    return make
 
 
 @pytest.fixture
 def individual(admin_user):
     if not apps.is_installed("individual"):
         pytest.skip("individual app not installed")
-    Individual = apps.get_model("individual", "Individual")
-    person = Individual(first_name="Amina", last_name="Diallo", dob="1990-04-02", json_ext={})
-    person.save(user=admin_user)
-    return person
+    from tests.individual.factories import IndividualFactory
+
+    return IndividualFactory(first_name="Amina", last_name="Diallo", dob="1990-04-02", acting_user=admin_user)
 
 
 @pytest.fixture
 def beneficiary(admin_user, individual):
     if not apps.is_installed("social_protection"):
         pytest.skip("social_protection app not installed")
-    BenefitPlan = apps.get_model("social_protection", "BenefitPlan")
-    Beneficiary = apps.get_model("social_protection", "Beneficiary")
-    plan = BenefitPlan(code="GRSBP1", name="Grievance plan", type="INDIVIDUAL", max_beneficiaries=100,
-                       date_valid_from="2024-01-01T00:00:00Z", date_valid_to="2030-12-31T00:00:00Z", json_ext={})
-    plan.save(user=admin_user)
-    obj = Beneficiary(individual=individual, benefit_plan=plan, status="ACTIVE", json_ext={},
-                      date_valid_from="2024-01-01T00:00:00Z", date_valid_to="2030-12-31T00:00:00Z")
-    obj.save(user=admin_user)
-    return obj
+    from tests.social_protection.factories import BeneficiaryFactory
+
+    return BeneficiaryFactory(individual=individual, status="ACTIVE", acting_user=admin_user)
