@@ -60,11 +60,9 @@ def _individuals():
 
 
 def _beneficiaries():
-    # ADAPTER until social_protection.selectors offers ``beneficiaries()`` (a queryset of Beneficiary): the
-    # rows are reached through the model the Beneficiary service declares, never social_protection.models.
-    from social_protection.services import BeneficiaryService
+    from social_protection.selectors import beneficiaries
 
-    return BeneficiaryService.OBJECT_TYPE.objects.select_related("individual")
+    return beneficiaries().select_related("individual")
 
 
 def register_default_link_types():

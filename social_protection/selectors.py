@@ -14,6 +14,11 @@ from social_protection.services import payment_plans
 MEMBER_RELATION = "individual"  # GroupIndividual → Individual (any-member semantics for groups)
 
 
+def beneficiaries():
+    """Every beneficiary row (other modules link to them, e.g. grievance reporters); callers filter."""
+    return Beneficiary.objects.all()
+
+
 def with_payment_plans(queryset, plan_ref="pk"):
     """``has_payment_plans_annotation``: a live payment plan references the plan (a payment module registers
     which plans have one, ``social_protection.services.register_payment_plans``; none without it)."""

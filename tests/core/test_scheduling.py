@@ -20,13 +20,16 @@ def test_settings_jobs_in_upstream_shape_override_a_module_job_by_name():
 
 
 @pytest.mark.django_db
-def test_database_scheduler_registers_the_module_jobs():
+def test_database_scheduler_registers_the_module_jobs(monkeypatch):
     from django_celery_beat.models import PeriodicTask
     from django_celery_beat.schedulers import DatabaseScheduler
 
     from openimis_be.celery import app
 
-    DatabaseScheduler(app=app)  # what `celery beat` does at start: copy the schedule into its tables
+    # beat owns its process and closes stale connections as it goes; here it shares the test's transaction
+    monkeypatch.setattr("django_celery_beat.schedulers.close_old_connections", lambda: None)
+    scheduler = DatabaseScheduler(app=app)  # what `celery beat` does at start: copy the schedule into its tables
+    scheduler._finalize.cancel()
     task = PeriodicTask.objects.get(name="core_cleanup_exports")
     assert task.task == "core.tasks.cleanup_expired_exports"
     assert (task.crontab.hour, task.crontab.minute) == ("3", "15")
@@ -40,7 +43,7 @@ class _RecordingTask:
         self.calls.append((args, kwargs))
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_enqueue_on_commit_waits_for_the_commit_and_drops_work_of_a_rollback():
     task = _RecordingTask()
     with transaction.atomic():
