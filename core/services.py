@@ -101,6 +101,14 @@ def service_operation(method):
     return decorator
 
 
+def _inherited(cls, operation):
+    def call(self, obj_data):
+        return getattr(super(cls, self), operation)(obj_data)
+
+    call.__name__ = operation
+    return call
+
+
 def model_update(instance, *, fields, data, user):
     """Apply ``data[f]`` for each ``f`` of ``fields`` present in ``data``; save (with history) only on a change.
 
@@ -123,10 +131,23 @@ class BaseService:
     into the result dict."""
 
     OBJECT_TYPE = None
+    VALIDATION = BaseModelValidation  # the validation class of the service's model
 
-    def __init__(self, user, validation_class=BaseModelValidation):
+    def __init__(self, user, validation_class=None):
         self.user = user
-        self.validation_class = validation_class
+        self.validation_class = validation_class or self.VALIDATION
+
+    def __init_subclass__(cls, signals=None, **kwargs):
+        """``class ThingService(BaseService, signals="thing_service")`` registers the service signals
+        ``thing_service.create/update/delete`` around the CRUD operations the class does not write itself."""
+        super().__init_subclass__(**kwargs)
+        if signals is None:
+            return
+        from core.signals import register_service_signal
+
+        for operation in ("create", "update", "delete"):
+            if operation not in cls.__dict__:
+                setattr(cls, operation, register_service_signal(f"{signals}.{operation}")(_inherited(cls, operation)))
 
     # hooks -----------------------------------------------------------------------------------
     def _adjust_create_payload(self, payload_data):

@@ -93,5 +93,7 @@ class NodeLoader(BatchLoader):
 
     def batch_load(self, keys):
         model = self.node_type._meta.model
-        queryset = self.node_type.get_queryset(model._default_manager.filter(pk__in=keys), self.info)
-        return {obj.pk: obj for obj in queryset}
+        objects = list(self.node_type.get_queryset(model._default_manager.filter(pk__in=keys), self.info))
+        if objects:  # their own links (e.g. a membership's individual, then its location) load per page too
+            self.node_type.prime_page(objects, self.info)
+        return {obj.pk: obj for obj in objects}

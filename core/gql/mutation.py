@@ -293,6 +293,10 @@ class ServiceMutation(BaseMutation):
             class Input(ThingInput, ServiceMutation.Input):
                 pass
 
+    Maker-checker: ``task_flags`` are configuration settings (``"<app>.<key>"``); when one is on, the service's
+    approval task (``task_method``, by default ``create_<method>_task``) is created instead, and nothing is
+    linked yet (the change does not exist before the checker approves it).
+
     Hooks: ``check_access(user, data)`` (e.g. location rights, after the rights check), ``payload(user,
     data)`` (input → service payload), ``linked_id(data, result)``. With ``each = "ids"`` the service runs
     once per id of that input list (payload ``{"id": <id>}``); ``report_each_failure`` then says whether
@@ -307,6 +311,8 @@ class ServiceMutation(BaseMutation):
     each = None
     each_key = "id"
     report_each_failure = True
+    task_flags = ()
+    task_method = None
 
     class Meta:
         abstract = True
@@ -329,8 +335,15 @@ class ServiceMutation(BaseMutation):
         return payload
 
     @classmethod
+    def uses_task(cls):
+        from core.module_config import config_value
+
+        return any(config_value(flag) for flag in cls.task_flags)
+
+    @classmethod
     def call_service(cls, user, payload):
-        return getattr(cls.service(user), cls.method)(payload)
+        method = (cls.task_method or f"create_{cls.method}_task") if cls.uses_task() else cls.method
+        return getattr(cls.service(user), method)(payload)
 
     @classmethod
     def linked_id(cls, data, result):
@@ -339,7 +352,7 @@ class ServiceMutation(BaseMutation):
 
     @classmethod
     def link(cls, user, data, obj_id):
-        if cls.link_model is not None and obj_id and data.get("client_mutation_id"):
+        if cls.link_model is not None and obj_id and not cls.uses_task() and data.get("client_mutation_id"):
             cls.link_model.object_mutated(user, client_mutation_id=data["client_mutation_id"],
                                           **{f"{cls.link_field}_id": obj_id})
 

@@ -43,6 +43,9 @@ class ProtectedType(DjangoObjectType):
                                        "its rows would be readable by anyone through node(id:)")
         super().__init_subclass_with_meta__(interfaces=interfaces or (graphene.relay.Node,),
                                             connection_class=connection_class or ExtendedConnection, **options)
+        for name, field in list(cls._meta.fields.items()):
+            if isinstance(field, graphene.Dynamic):  # a foreign key, typed once every type is known
+                cls._meta.fields[name] = graphene.Dynamic(_nullable_when_protected(field.type))
 
     # --- rights and row security ------------------------------------------------------------------------
     @classmethod
@@ -113,6 +116,22 @@ class ProtectedType(DjangoObjectType):
         from core.masking import masking_policy
 
         return masking_policy(policy).mask(getattr(info.context, "user", None), root.json_ext)
+
+
+def _nullable_when_protected(make_field):
+    """A required foreign key to a protected type becomes nullable: the caller may lack the target's rights
+    or rows, and a null must not void the whole node."""
+
+    def make():
+        field = make_field()
+        wrapped = getattr(field, "_type", None)
+        if isinstance(wrapped, graphene.NonNull):
+            target = wrapped.of_type
+            if isinstance(target, type) and issubclass(target, ProtectedType):
+                field._type = target
+        return field
+
+    return make
 
 
 class HistoryModelType(ProtectedType):
