@@ -31,9 +31,18 @@ class _CoreMutation(ServiceMutation):
         abstract = True
 
 
-def _require_uuid(data, what="uuid is required"):
-    if not data.get("uuid"):
-        raise ValidationError(what)
+class _OnExistingMutation(_CoreMutation):
+    """A change of an existing role or user: the input names it by ``uuid``."""
+
+    missing_uuid = "uuid is required"
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def check_access(cls, user, data):
+        if not data.get("uuid"):
+            raise ValidationError(cls.missing_uuid)
 
 
 class CreateRoleMutation(_CoreMutation):
@@ -53,17 +62,13 @@ class CreateRoleMutation(_CoreMutation):
         return payload
 
 
-class UpdateRoleMutation(_CoreMutation):
+class UpdateRoleMutation(_OnExistingMutation):
     _mutation_class = "UpdateRoleMutation"
     permission = "core.gql_mutation_update_roles_perms"
     service, method = RoleService, "update"
 
     class Input(RoleInputType):
         pass
-
-    @classmethod
-    def check_access(cls, user, data):
-        _require_uuid(data)
 
     @classmethod
     def payload(cls, user, data):
@@ -82,17 +87,14 @@ class DeleteRoleMutation(_CoreMutation):
         uuids = graphene.List(graphene.String)
 
 
-class DuplicateRoleMutation(_CoreMutation):
+class DuplicateRoleMutation(_OnExistingMutation):
     _mutation_class = "DuplicateRoleMutation"
     permission = "core.gql_mutation_duplicate_roles_perms"
     service, method = RoleService, "duplicate"
+    missing_uuid = "uuid of the role to duplicate is required"
 
     class Input(RoleInputType):
         pass
-
-    @classmethod
-    def check_access(cls, user, data):
-        _require_uuid(data, "uuid of the role to duplicate is required")
 
 
 class UserInputType(BaseMutation.Input):
@@ -143,7 +145,7 @@ class CreateUserMutation(_CoreMutation):
         return payload
 
 
-class UpdateUserMutation(_CoreMutation):
+class UpdateUserMutation(_OnExistingMutation):
     _mutation_class = "UpdateUserMutation"
     permission = "core.gql_mutation_update_users_perms"
     service, method = UserService, "create_or_update"
@@ -153,7 +155,7 @@ class UpdateUserMutation(_CoreMutation):
 
     @classmethod
     def check_access(cls, user, data):
-        _require_uuid(data)
+        super().check_access(user, data)
         _check_can_grant_roles(user, data.get("roles"))
 
 

@@ -64,7 +64,26 @@ def _own_or_user_reader(info, own_attribute, node_id):
     return str(getattr(user, own_attribute)) == str(node_id) or has_rights(user, "core.gql_query_users_perms")
 
 
-class InteractiveUserGQLType(DjangoObjectType):
+class _AccountType(DjangoObjectType):
+    """A user account type: ``node(id:)`` answers one's own account, anybody else's with 121701."""
+
+    own_attribute = None  # the attribute of the request's user holding this type's id
+    uuid_attribute = None
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def get_node(cls, info, id):
+        return super().get_node(info, id) if _own_or_user_reader(info, cls.own_attribute, id) else None
+
+    def resolve_uuid(self, info):
+        return str(getattr(self, info.parent_type.graphene_type.uuid_attribute))
+
+
+class InteractiveUserGQLType(_AccountType):
+    own_attribute, uuid_attribute = "i_user_id", "uuid"
+
     uuid = graphene.String()
     user_districts = graphene.List(LocationGQLType)
     roles = graphene.List(lambda: RoleGQLType)
@@ -75,13 +94,6 @@ class InteractiveUserGQLType(DjangoObjectType):
         fields = ("id", "uuid", "last_name", "other_names", "email", "phone", "language", "health_facility_id",
                   "validity_from", "validity_to")
         connection_class = ExtendedConnection
-
-    @classmethod
-    def get_node(cls, info, id):
-        return super().get_node(info, id) if _own_or_user_reader(info, "i_user_id", id) else None
-
-    def resolve_uuid(self, info):
-        return str(self.uuid)
 
     def resolve_user_districts(self, info):
         return [ud.location for ud in self.user_districts.filter(validity_to__isnull=True).select_related("location")]
@@ -124,7 +136,9 @@ class ClaimAdminGQLType(graphene.ObjectType):
     code = graphene.String()
 
 
-class UserGQLType(DjangoObjectType):
+class UserGQLType(_AccountType):
+    own_attribute, uuid_attribute = "id", "id"
+
     uuid = graphene.String()
     rights = graphene.List(graphene.Int)
     email = graphene.String()
@@ -148,13 +162,6 @@ class UserGQLType(DjangoObjectType):
             "is_active": ["exact"],
         }
         connection_class = ExtendedConnection
-
-    @classmethod
-    def get_node(cls, info, id):
-        return super().get_node(info, id) if _own_or_user_reader(info, "id", id) else None
-
-    def resolve_uuid(self, info):
-        return str(self.id)
 
     def resolve_rights(self, info):
         return self.get_rights_for_frontend()

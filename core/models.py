@@ -281,6 +281,11 @@ def invalidate_rights_cache():
     _rights_generation.bump()
 
 
+def _profile_attribute(name, default=None):
+    """A read-only property of the user reading its interactive profile (``default`` for technical users)."""
+    return property(lambda user: getattr(user.i_user, name) if user.i_user_id else default)
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     username = models.CharField(max_length=150, unique=True)
@@ -313,25 +318,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def id_for_audit(self):
         return self.i_user_id if self.i_user_id else self.id
 
-    @property
-    def last_name(self):
-        return self.i_user.last_name if self.i_user_id else None
-
-    @property
-    def other_names(self):
-        return self.i_user.other_names if self.i_user_id else None
-
-    @property
-    def email(self):
-        return self.i_user.email if self.i_user_id else None
-
-    @property
-    def phone(self):
-        return self.i_user.phone if self.i_user_id else None
-
-    @property
-    def language(self):
-        return self.i_user.language_id if self.i_user_id else "en"
+    last_name = _profile_attribute("last_name")
+    other_names = _profile_attribute("other_names")
+    email = _profile_attribute("email")
+    phone = _profile_attribute("phone")
+    language = _profile_attribute("language_id", default="en")
 
     @property
     def rights(self):

@@ -111,3 +111,12 @@ def config_value(spec):
         label, key = spec.split(".", 1)
         return getattr(type(apps.get_app_config(label)), key)
     return spec
+
+
+CRUD = ("search", "create", "update", "delete")
+
+
+def gql_rights(entity, first_code, operations=CRUD):
+    """Rights keys of one entity with consecutive codes: ``gql_rights("individual", 159001)`` is
+    ``{"gql_individual_search_perms": ["159001"], … "gql_individual_delete_perms": ["159004"]}``."""
+    return {f"gql_{entity}_{operation}_perms": [str(first_code + offset)] for offset, operation in enumerate(operations)}

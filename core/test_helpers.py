@@ -85,25 +85,39 @@ def assign_user_districts(user, district_codes):
     return list(districts)
 
 
+def render_literal(value, gql_type=None):
+    """A Python value as a GraphQL literal: strings quoted, lists and objects recursive, ``Enum(...)`` bare, and
+    with ``gql_type`` given (the argument's schema type) enum values bare too."""
+    from graphql import GraphQLEnumType, GraphQLInputObjectType, GraphQLList, GraphQLNonNull, get_named_type
+
+    def item_type(of):
+        while isinstance(of, GraphQLNonNull):
+            of = of.of_type
+        return of.of_type if isinstance(of, GraphQLList) else of
+
+    named = get_named_type(gql_type) if gql_type is not None else None
+    if isinstance(value, Enum):
+        return value.name
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(render_literal(v, gql_type and item_type(gql_type)) for v in value) + "]"
+    if isinstance(value, dict):
+        fields = named.fields if isinstance(named, GraphQLInputObjectType) else {}
+        return "{" + ", ".join(f"{k}: {render_literal(v, fields[k].type if k in fields else None)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(named, GraphQLEnumType):
+        return str(value)
+    return json.dumps(str(value))
+
+
 def build_params(params):
     """Render a dict as GraphQL literal arguments (strings quoted, lists/dicts recursive)."""
-
-    def render(value):
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if value is None:
-            return "null"
-        if isinstance(value, (int, float)):
-            return str(value)
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(render(v) for v in value) + "]"
-        if isinstance(value, dict):
-            return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
-        if isinstance(value, Enum):
-            return value.name
-        return json.dumps(str(value))
-
-    return ", ".join(f"{k}: {render(v)}" for k, v in params.items())
+    return ", ".join(f"{k}: {render_literal(v)}" for k, v in params.items())
 
 
 class Enum:

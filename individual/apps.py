@@ -1,22 +1,15 @@
 import json
 import logging
 
-from core.module_config import ModuleAppConfig
+from core.module_config import CRUD, ModuleAppConfig, gql_rights
 
 logger = logging.getLogger(__name__)
 
 MODULE_NAME = "individual"
 
 DEFAULT_CONFIG = {
-    "gql_individual_search_perms": ["159001"],
-    "gql_individual_create_perms": ["159002"],
-    "gql_individual_update_perms": ["159003"],
-    "gql_individual_delete_perms": ["159004"],
-    "gql_individual_undo_delete_perms": ["159005"],
-    "gql_group_search_perms": ["180001"],
-    "gql_group_create_perms": ["180002"],
-    "gql_group_update_perms": ["180003"],
-    "gql_group_delete_perms": ["180004"],
+    **gql_rights("individual", 159001, (*CRUD, "undo_delete")),  # gql_individual_search_perms … 159001-159005
+    **gql_rights("group", 180001),  # gql_group_search/create/update/delete_perms: 180001-180004
     "check_individual_update": True,
     "check_individual_delete": True,
     "check_group_individual_update": True,

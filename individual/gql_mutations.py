@@ -9,7 +9,6 @@ from core.gql.filters import parse_uuid
 from core.gql.mutation import BaseMutation, IdsInput, ServiceMutation, service_payload
 from core.location import location_manager
 from core.rights import require_for_mutation
-from individual.apps import IndividualConfig
 from individual.models import Group, GroupIndividual, GroupMutation, Individual, IndividualMutation
 from individual.services import (
     CreateGroupAndMoveIndividualService,
@@ -50,20 +49,12 @@ def _mismatch(location, others):
 
 
 class _RegistryMutation(ServiceMutation):
-    """``task_flags``: configuration keys; when one is on, the service's approval task (``task_method``, by default
-    ``create_<method>_task``) is created instead of calling ``method`` (maker-checker, spec §5.3), and nothing is
-    linked yet."""
+    """``location_mismatch(user, payload)``: the spec's error when members and group sit in different places."""
 
     _mutation_module = "individual"
-    task_flags = ()
-    task_method = None
 
     class Meta:
         abstract = True
-
-    @classmethod
-    def uses_task(cls):
-        return any(getattr(IndividualConfig, flag) for flag in cls.task_flags)
 
     @classmethod
     def location_mismatch(cls, user, payload):
@@ -71,16 +62,7 @@ class _RegistryMutation(ServiceMutation):
 
     @classmethod
     def call_service(cls, user, payload):
-        mismatch = cls.location_mismatch(user, payload)
-        if mismatch:
-            return mismatch
-        method = (cls.task_method or f"create_{cls.method}_task") if cls.uses_task() else cls.method
-        return getattr(cls.service(user), method)(payload)
-
-    @classmethod
-    def link(cls, user, data, obj_id):
-        if not cls.uses_task():
-            super().link(user, data, obj_id)
+        return cls.location_mismatch(user, payload) or super().call_service(user, payload)
 
 
 # --- individuals --------------------------------------------------------------------------------
@@ -112,7 +94,8 @@ class CreateIndividualMutation(_IndividualMutation):
 
 
 class UpdateIndividualMutation(_IndividualMutation):
-    permission, method, task_flags = "individual.gql_individual_update_perms", "update", ("check_individual_update",)
+    permission, method = "individual.gql_individual_update_perms", "update"
+    task_flags = ("individual.check_individual_update",)
 
     class Input(IndividualInputBase, BaseMutation.Input):
         id = graphene.UUID(required=True)
@@ -145,7 +128,7 @@ class _EachIdMutation(_RegistryMutation):
 
 class DeleteIndividualMutation(_EachIdMutation):
     permission, service, method = "individual.gql_individual_delete_perms", IndividualService, "delete"
-    task_flags = ("check_individual_delete",)
+    task_flags = ("individual.check_individual_delete",)
 
 
 class UndoDeleteIndividualMutation(_EachIdMutation):
@@ -278,7 +261,7 @@ def _membership_locations(ids):
 class CreateGroupAndMoveIndividualMutation(_RegistryMutation):
     permission = "individual.gql_group_create_perms"
     service, method = CreateGroupAndMoveIndividualService, "create"
-    task_flags = ("check_group_individual_update", "check_group_create")
+    task_flags = ("individual.check_group_individual_update", "individual.check_group_create")
 
     class Input(GroupInputBase, BaseMutation.Input):
         code = graphene.String(required=False)
@@ -342,7 +325,8 @@ class AddIndividualToGroupMutation(_MembershipMutation):
 
 
 class EditIndividualInGroupMutation(_MembershipMutation):
-    permission, method, task_flags = "individual.gql_group_update_perms", "update", ("check_group_individual_update",)
+    permission, method = "individual.gql_group_update_perms", "update"
+    task_flags = ("individual.check_group_individual_update",)
 
     class Input(GroupIndividualInputBase, BaseMutation.Input):
         id = graphene.UUID(required=True)

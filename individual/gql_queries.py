@@ -178,23 +178,9 @@ GROUP_INDIVIDUAL_FILTERS = {
 }
 
 
-def readable_fk(node_type, attname):
-    """A required foreign key to a protected type, declared nullable: the row it points to may not be readable
-    by the user (its type's rights, row security), and a non-null field answering null would void the whole
-    node. Loaded with the page (``prime_page``) like any foreign key."""
-
-    def resolve(root, info):
-        return info.return_type.graphene_type.get_node(info, getattr(root, attname))
-
-    return graphene.Field(node_type, resolver=resolve)
-
-
 class GroupIndividualGQLType(HistoryModelType):
     read_perms = GROUP_SEARCH
     masking = MASKING
-
-    group = readable_fk(lambda: GroupGQLType, "group_id")
-    individual = readable_fk(IndividualGQLType, "individual_id")
 
     class Meta:
         model = GroupIndividual

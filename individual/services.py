@@ -129,27 +129,11 @@ def _choice(value):
     return getattr(value, "value", value) or None
 
 
-class _RegistryService(BaseService):
-    """A service validated by ``VALIDATION``."""
-
-    VALIDATION = None
-
-    def __init__(self, user, validation_class=None):
-        super().__init__(user, validation_class or self.VALIDATION)
-
-
-def _crud_signals(prefix):
-    """``create``, ``update``, ``delete`` of ``BaseService`` registered as the service signals ``<prefix>.*``."""
-    return tuple(register_service_signal(f"{prefix}.{operation}")(getattr(BaseService, operation))
-                 for operation in ("create", "update", "delete"))
-
-
 # --- individuals --------------------------------------------------------------------------------
-class IndividualService(_RegistryService, UpdateChecker, DeleteChecker):
+class IndividualService(BaseService, UpdateChecker, DeleteChecker, signals="individual_service"):
     CHECKER_SOURCE = "IndividualService"
     BUSINESS_DATA_SERIALIZER = "individual.IndividualService"
     OBJECT_TYPE, VALIDATION = Individual, IndividualValidation
-    create, update, delete = _crud_signals("individual_service")
 
     def _adjust_update_payload(self, payload_data):
         """The names and dob inside json_ext follow the top-level values (spec §6.1)."""
@@ -190,9 +174,8 @@ class IndividualService(_RegistryService, UpdateChecker, DeleteChecker):
         return None
 
 
-class IndividualDataSourceService(BaseService):
+class IndividualDataSourceService(BaseService, signals="individual_data_source_service"):
     OBJECT_TYPE = IndividualDataSource
-    create, update, delete = _crud_signals("individual_data_source_service")
 
 
 class IndividualDataSourceUploadService(BaseService):
@@ -236,7 +219,7 @@ def _membership_payload(item, group_id=None):
     return data
 
 
-class GroupService(_RegistryService, CreateChecker, UpdateChecker):
+class GroupService(BaseService, CreateChecker, UpdateChecker):
     CHECKER_SOURCE = "GroupService"
     BUSINESS_DATA_SERIALIZER = "individual.GroupService"
     OBJECT_TYPE, VALIDATION = Group, GroupValidation
@@ -304,7 +287,7 @@ class GroupService(_RegistryService, CreateChecker, UpdateChecker):
 
 
 # --- memberships --------------------------------------------------------------------------------
-class GroupIndividualService(_RegistryService, UpdateChecker):
+class GroupIndividualService(BaseService, UpdateChecker):
     CHECKER_SOURCE = "GroupIndividualService"
     BUSINESS_DATA_SERIALIZER = "individual.GroupIndividualService"
     OBJECT_TYPE, VALIDATION = GroupIndividual, GroupIndividualValidation
@@ -344,7 +327,7 @@ class GroupIndividualService(_RegistryService, UpdateChecker):
         return super().delete(obj_data)
 
 
-class CreateGroupAndMoveIndividualService(_RegistryService, CreateChecker):
+class CreateGroupAndMoveIndividualService(BaseService, CreateChecker):
     CHECKER_SOURCE = "CreateGroupAndMoveIndividualService"
     BUSINESS_DATA_SERIALIZER = "individual.CreateGroupAndMoveIndividualService"
     OBJECT_TYPE, VALIDATION = Group, GroupValidation

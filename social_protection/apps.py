@@ -1,23 +1,13 @@
 """social_protection: benefit plans, beneficiaries, group beneficiaries, enrolment and exports."""
-from core.module_config import ModuleAppConfig
+from core.module_config import CRUD, ModuleAppConfig, gql_rights
 
 MODULE_NAME = "social_protection"
 
 DEFAULT_CONFIG = {
-    "gql_benefit_plan_search_perms": ["160001"],
-    "gql_benefit_plan_create_perms": ["160002"],
-    "gql_benefit_plan_update_perms": ["160003"],
-    "gql_benefit_plan_delete_perms": ["160004"],
-    "gql_benefit_plan_close_perms": ["160005"],
+    **gql_rights("benefit_plan", 160001, (*CRUD, "close")),  # gql_benefit_plan_search_perms … 160001-160005
     # DECISIONS.md: beneficiary rights are 170001-170004 (the seed page's 160002/160003 is a typo)
-    "gql_beneficiary_search_perms": ["170001"],
-    "gql_beneficiary_create_perms": ["170002"],
-    "gql_beneficiary_update_perms": ["170003"],
-    "gql_beneficiary_delete_perms": ["170004"],
-    "gql_schema_search_perms": ["171001"],
-    "gql_schema_create_perms": ["171002"],
-    "gql_schema_update_perms": ["171003"],
-    "gql_schema_delete_perms": ["171004"],
+    **gql_rights("beneficiary", 170001),  # gql_beneficiary_search/create/update/delete_perms
+    **gql_rights("schema", 171001),  # gql_schema_search/create/update/delete_perms
     "gql_check_benefit_plan_update": True,
     "gql_check_beneficiary_crud": True,
     "gql_check_group_beneficiary_crud": True,

@@ -3,7 +3,6 @@ import graphene
 
 from core.gql.mutation import BaseMutation, IdsInput, ServiceMutation, service_payload
 from core.rights import require
-from social_protection.apps import SocialProtectionConfig
 from social_protection.models import BeneficiaryStatus, BenefitPlan, BenefitPlanMutation
 from social_protection.services import BeneficiaryService, BenefitPlanService, GroupBeneficiaryService
 
@@ -16,13 +15,11 @@ BeneficiaryStatusEnum = graphene.Enum("BeneficiaryStatusEnum", [(v, v) for v in 
 
 class _SocialProtectionMutation(ServiceMutation):
     """Every refusal of this module reads ``mutation.authentication_required`` (spec §3.5); writing a schema or
-    ``jsonExt`` also needs ``schema_perms``. ``task_flag``: a configuration key; when on, the service's approval
-    task (``create_<method>_task``) is created instead of calling ``method``. Unset inputs are left out of the
-    payload; ``clear_valid_to``: an update without ``dateValidTo`` clears it."""
+    ``jsonExt`` also needs ``schema_perms``. Unset inputs are left out of the payload; ``clear_valid_to``: an
+    update without ``dateValidTo`` clears it."""
 
     _mutation_module = "social_protection"
     schema_perms = None
-    task_flag = None
     clear_valid_to = False
     empty_message = "No IDs to delete"
 
@@ -42,11 +39,6 @@ class _SocialProtectionMutation(ServiceMutation):
         if cls.clear_valid_to:
             payload.setdefault("date_valid_to", None)
         return payload
-
-    @classmethod
-    def call_service(cls, user, payload):
-        use_task = cls.task_flag and getattr(SocialProtectionConfig, cls.task_flag)
-        return getattr(cls.service(user), f"create_{cls.method}_task" if use_task else cls.method)(payload)
 
     @classmethod
     def _mutate(cls, user, **data):
@@ -82,7 +74,7 @@ class CreateBenefitPlanMutation(_SocialProtectionMutation):
 class UpdateBenefitPlanMutation(_SocialProtectionMutation):
     permission, schema_perms = "social_protection.gql_benefit_plan_update_perms", "social_protection.gql_schema_update_perms"
     service, method = BenefitPlanService, "update"
-    task_flag, clear_valid_to = "gql_check_benefit_plan_update", True
+    task_flags, clear_valid_to = ("social_protection.gql_check_benefit_plan_update",), True
 
     class Input(BenefitPlanInputMixin, BaseMutation.Input):
         id = graphene.UUID(required=True)
@@ -150,30 +142,30 @@ class _DeleteBeneficiary(_SocialProtectionMutation):
 
 
 class CreateBeneficiaryMutation(_CreateBeneficiary):
-    service, task_flag = BeneficiaryService, "gql_check_beneficiary_crud"
+    service, task_flags = BeneficiaryService, ("social_protection.gql_check_beneficiary_crud",)
 
     class Input(BeneficiaryInputMixin, BaseMutation.Input):
         individual_id = graphene.UUID(required=False)
 
 
 class CreateGroupBeneficiaryMutation(_CreateBeneficiary):
-    service, task_flag = GroupBeneficiaryService, "gql_check_group_beneficiary_crud"
+    service, task_flags = GroupBeneficiaryService, ("social_protection.gql_check_group_beneficiary_crud",)
 
     class Input(BeneficiaryInputMixin, BaseMutation.Input):
         group_id = graphene.UUID(required=False)
 
 
 class UpdateBeneficiaryMutation(_UpdateBeneficiary):
-    service, task_flag = BeneficiaryService, "gql_check_beneficiary_crud"
+    service, task_flags = BeneficiaryService, ("social_protection.gql_check_beneficiary_crud",)
 
 
 class UpdateGroupBeneficiaryMutation(_UpdateBeneficiary):
-    service, task_flag = GroupBeneficiaryService, "gql_check_group_beneficiary_crud"
+    service, task_flags = GroupBeneficiaryService, ("social_protection.gql_check_group_beneficiary_crud",)
 
 
 class DeleteBeneficiaryMutation(_DeleteBeneficiary):
-    service, task_flag = BeneficiaryService, "gql_check_beneficiary_crud"
+    service, task_flags = BeneficiaryService, ("social_protection.gql_check_beneficiary_crud",)
 
 
 class DeleteGroupBeneficiaryMutation(_DeleteBeneficiary):
-    service, task_flag = GroupBeneficiaryService, "gql_check_group_beneficiary_crud"
+    service, task_flags = GroupBeneficiaryService, ("social_protection.gql_check_group_beneficiary_crud",)

@@ -118,12 +118,7 @@ def normalise_payload(data):
 
 
 class _NormalisingService(BaseService):
-    """CRUD with normalised payloads (enums, dates, JSON strings), validated by ``VALIDATION``."""
-
-    VALIDATION = None
-
-    def __init__(self, user, validation_class=None):
-        super().__init__(user, validation_class or self.VALIDATION)
+    """CRUD with normalised payloads (enums, dates, JSON strings)."""
 
     def _adjust_create_payload(self, payload_data):
         return normalise_payload(payload_data)
@@ -145,18 +140,11 @@ class _NormalisingService(BaseService):
             return obj_data  # the task-creation validation reports the problem
 
 
-def _crud_signals(prefix):
-    """``create``, ``update``, ``delete`` of ``BaseService`` registered as the service signals ``<prefix>.*``."""
-    return tuple(register_service_signal(f"{prefix}.{operation}")(getattr(BaseService, operation))
-                 for operation in ("create", "update", "delete"))
-
-
-# --- benefit plans ---------------------------------------------------------------------------------
-class BenefitPlanService(_NormalisingService, UpdateCheckerLogicServiceMixin):
+class BenefitPlanService(_NormalisingService, UpdateCheckerLogicServiceMixin,
+                         signals="benefit_plan_service"):
     CHECKER_SOURCE = "BenefitPlanService"
     BUSINESS_DATA_SERIALIZER = "social_protection.BenefitPlanService"
     OBJECT_TYPE, VALIDATION = BenefitPlan, BenefitPlanValidation
-    create, update, delete = _crud_signals("benefit_plan_service")
 
     @register_service_signal("benefit_plan_service.close")
     def close_benefit_plan(self, obj_data):
@@ -187,18 +175,17 @@ class BenefitPlanService(_NormalisingService, UpdateCheckerLogicServiceMixin):
 
 
 # --- beneficiaries ---------------------------------------------------------------------------------
-class BeneficiaryService(_NormalisingService, CheckerLogicServiceMixin):
+class BeneficiaryService(_NormalisingService, CheckerLogicServiceMixin, signals="beneficiary_service"):
     CHECKER_SOURCE = "BeneficiaryService"
     BUSINESS_DATA_SERIALIZER = "social_protection.BeneficiaryService"
     OBJECT_TYPE, VALIDATION = Beneficiary, BeneficiaryValidation
-    create, update, delete = _crud_signals("beneficiary_service")
 
 
-class GroupBeneficiaryService(_NormalisingService, CheckerLogicServiceMixin):
+class GroupBeneficiaryService(_NormalisingService, CheckerLogicServiceMixin,
+                              signals="group_beneficiary_service"):
     CHECKER_SOURCE = "GroupBeneficiaryService"
     BUSINESS_DATA_SERIALIZER = "social_protection.GroupBeneficiaryService"
     OBJECT_TYPE, VALIDATION = GroupBeneficiary, GroupBeneficiaryValidation
-    create, update, delete = _crud_signals("group_beneficiary_service")
 
 
 # --- enrolment -------------------------------------------------------------------------------------

@@ -1,17 +1,10 @@
-from core.module_config import ModuleAppConfig
+from core.module_config import CRUD, ModuleAppConfig, gql_rights
 
 MODULE_NAME = "tasks_management"
 
 DEFAULT_CONFIG = {
-    "gql_task_group_search_perms": ["190001"],
-    "gql_task_group_create_perms": ["190002"],
-    "gql_task_group_update_perms": ["190003"],
-    "gql_task_group_delete_perms": ["190004"],
-    "gql_task_search_perms": ["191001"],
-    "gql_task_create_perms": ["191002"],
-    "gql_task_update_perms": ["191003"],
-    "gql_task_delete_perms": ["191004"],
-    "gql_task_search_all_perms": ["191005"],
+    **gql_rights("task_group", 190001),  # gql_task_group_search/create/update/delete_perms
+    **gql_rights("task", 191001, (*CRUD, "search_all")),  # gql_task_search_perms … gql_task_search_all_perms
     "default_executor_event": "default",
     "task_user_approved": "APPROVED",
     "task_user_failed": "FAILED",

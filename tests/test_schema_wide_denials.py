@@ -30,7 +30,7 @@ from graphql import (
 )
 
 from core.models import MutationLog
-from core.test_helpers import create_role
+from core.test_helpers import Enum, create_role, render_literal
 from openimis_be.schema import schema
 
 pytestmark = pytest.mark.django_db
@@ -181,10 +181,6 @@ def mutation_inputs(user):
 
 
 # ---- document building ---------------------------------------------------------------------------------------
-class Literal(str):
-    """Rendered as is (enum values)."""
-
-
 def dummy_value(gql_type):
     """A value of ``gql_type`` (nullable wrappers included) for a required argument."""
     if isinstance(gql_type, GraphQLNonNull):
@@ -192,7 +188,7 @@ def dummy_value(gql_type):
     if isinstance(gql_type, GraphQLList):
         return [dummy_value(gql_type.of_type)]
     if isinstance(gql_type, GraphQLEnumType):
-        return Literal(next(iter(gql_type.values)))
+        return Enum(next(iter(gql_type.values)))
     if isinstance(gql_type, GraphQLInputObjectType):
         return {name: dummy_value(f.type) for name, f in gql_type.fields.items() if isinstance(f.type, GraphQLNonNull)}
     return {
@@ -200,33 +196,6 @@ def dummy_value(gql_type):
         "Decimal": "1", "Boolean": False, "Date": "2024-01-01", "DateTime": "2024-01-01T00:00:00",
         "JSONString": "{}", "GenericScalar": "x",
     }[gql_type.name]
-
-
-def render(value, gql_type=None):
-    named = get_named_type(gql_type) if gql_type is not None else None
-    if isinstance(value, Literal):
-        return str(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(render(v, gql_type and _unwrap_list(gql_type)) for v in value) + "]"
-    if isinstance(value, dict):
-        fields = named.fields if isinstance(named, GraphQLInputObjectType) else {}
-        return "{" + ", ".join(f"{k}: {render(v, fields[k].type if k in fields else None)}"
-                               for k, v in value.items()) + "}"
-    if isinstance(named, GraphQLEnumType):
-        return str(value)
-    return json.dumps(str(value))
-
-
-def _unwrap_list(gql_type):
-    while isinstance(gql_type, GraphQLNonNull):
-        gql_type = gql_type.of_type
-    return gql_type.of_type if isinstance(gql_type, GraphQLList) else gql_type
 
 
 def is_connection(named):
@@ -254,7 +223,7 @@ def query_document(name, extra_args=None):
     field = SCHEMA.query_type.fields[name]
     args = {a: dummy_value(arg.type) for a, arg in field.args.items() if isinstance(arg.type, GraphQLNonNull)}
     args.update(extra_args or {})
-    rendered = ", ".join(f"{a}: {render(v, field.args[a].type)}" for a, v in args.items())
+    rendered = ", ".join(f"{a}: {render_literal(v, field.args[a].type)}" for a, v in args.items())
     return "{ %s%s %s }" % (name, f"({rendered})" if rendered else "", selection(get_named_type(field.type)))
 
 
@@ -288,7 +257,7 @@ def mutation_document(name, values, client_mutation_id):
     data = dummy_value(input_type)
     data.update({k: v for k, v in values.items()})
     data["clientMutationId"] = client_mutation_id
-    return "mutation { %s(input: %s) { clientMutationId internalId } }" % (name, render(data, input_type))
+    return "mutation { %s(input: %s) { clientMutationId internalId } }" % (name, render_literal(data, input_type))
 
 
 def db_counts():

@@ -1,4 +1,4 @@
-from core.module_config import ModuleAppConfig
+from core.module_config import ModuleAppConfig, gql_rights
 
 
 class GuideConfig(ModuleAppConfig):
@@ -8,10 +8,7 @@ class GuideConfig(ModuleAppConfig):
     name = "tests.guide.test_app"
     label = "guide"
     DEFAULT_CONFIG = {
-        "gql_visit_search_perms": ["995001"],
-        "gql_visit_create_perms": ["995002"],
-        "gql_visit_update_perms": ["995003"],
-        "gql_visit_delete_perms": ["995004"],
+        **gql_rights("visit", 995001),  # gql_visit_search/create/update/delete_perms
         "visit_masking_enabled": True,
         "visit_mask_fields": ["json_ext.phone"],
     }
