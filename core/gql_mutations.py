@@ -7,7 +7,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 
-from core.gql.mutation import BaseMutation, ServiceMutation, service_payload
+from core.gql.mutation import BaseMutation, ServiceMutation
 from core.models import Language, Role, RoleMutation, User, UserMutation
 from core.rights import has_rights
 from core.services import RoleService, UserService
@@ -54,12 +54,11 @@ class CreateRoleMutation(_CoreMutation):
     class Input(RoleInputType):
         pass
 
+    ignored_inputs = ("uuid",)
+
     @classmethod
     def payload(cls, user, data):
-        payload = service_payload(data)
-        payload.pop("uuid", None)
-        payload["is_system"] = 0
-        return payload
+        return {**super().payload(user, data), "is_system": 0}
 
 
 class UpdateRoleMutation(_OnExistingMutation):
@@ -67,14 +66,10 @@ class UpdateRoleMutation(_OnExistingMutation):
     permission = "core.gql_mutation_update_roles_perms"
     service, method = RoleService, "update"
 
+    ignored_inputs = ("is_system",)  # the system flag of a role is not editable from the client
+
     class Input(RoleInputType):
         pass
-
-    @classmethod
-    def payload(cls, user, data):
-        payload = service_payload(data)
-        payload.pop("is_system", None)  # the system flag of a role is not editable from the client
-        return payload
 
 
 class DeleteRoleMutation(_CoreMutation):
@@ -138,11 +133,7 @@ class CreateUserMutation(_CoreMutation):
     def check_access(cls, user, data):
         _check_can_grant_roles(user, data.get("roles"))
 
-    @classmethod
-    def payload(cls, user, data):
-        payload = service_payload(data)
-        payload.pop("uuid", None)
-        return payload
+    ignored_inputs = ("uuid",)
 
 
 class UpdateUserMutation(_OnExistingMutation):

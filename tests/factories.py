@@ -96,6 +96,13 @@ class MutationLogFactory(factory.django.DjangoModelFactory):
     client_mutation_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
 
 
+def mutation_link_factory(model, field, target_factory):
+    """The factory of a ``<Model>Mutation`` link row (record ``field`` ↔ a mutation log)."""
+    meta = type("Meta", (), {"model": model})
+    return type(f"{model.__name__}Factory", (factory.django.DjangoModelFactory,), {
+        "Meta": meta, field: factory.SubFactory(target_factory), "mutation": factory.SubFactory(MutationLogFactory)})
+
+
 # --- discovery ------------------------------------------------------------------------------------------------
 _REGISTRY = None
 

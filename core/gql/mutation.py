@@ -313,6 +313,7 @@ class ServiceMutation(BaseMutation):
     report_each_failure = True
     task_flags = ()
     task_method = None
+    ignored_inputs = ()  # input fields the service must not receive
 
     class Meta:
         abstract = True
@@ -328,7 +329,7 @@ class ServiceMutation(BaseMutation):
 
     @classmethod
     def payload(cls, user, data):
-        payload = service_payload(data)
+        payload = {k: v for k, v in service_payload(data).items() if k not in cls.ignored_inputs}
         for key in ("id", "uuid"):
             if payload.get(key) is not None:
                 payload[key] = str(payload[key])

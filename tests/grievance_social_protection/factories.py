@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from grievance_social_protection.models import Comment, Ticket, TicketMutation
 from grievance_social_protection.services import save_new_ticket
 from tests import factories as base
-from tests.factories import HistoryModelFactory, MutationLogFactory
+from tests.factories import HistoryModelFactory, mutation_link_factory
 
 
 def _link_type(attr):
@@ -62,9 +62,4 @@ class CommentFactory(HistoryModelFactory):
     json_ext = factory.LazyFunction(dict)
 
 
-class TicketMutationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TicketMutation
-
-    ticket = factory.SubFactory(TicketFactory)
-    mutation = factory.SubFactory(MutationLogFactory)
+TicketMutationFactory = mutation_link_factory(TicketMutation, "ticket", TicketFactory)

@@ -1,7 +1,7 @@
 import factory
 
-from tests.factories import HistoryModelFactory, LocationFactory
-from tests.guide.test_app.models import Visit
+from tests.factories import HistoryModelFactory, LocationFactory, mutation_link_factory
+from tests.guide.test_app.models import Visit, VisitMutation
 
 
 class VisitFactory(HistoryModelFactory):
@@ -11,3 +11,6 @@ class VisitFactory(HistoryModelFactory):
     subject = factory.Sequence(lambda n: f"Visit {n}")
     location = factory.SubFactory(LocationFactory)
     json_ext = factory.LazyFunction(lambda: {"phone": "+255700000001"})
+
+
+VisitMutationFactory = mutation_link_factory(VisitMutation, "visit", VisitFactory)

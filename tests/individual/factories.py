@@ -17,7 +17,7 @@ from individual.models import (
     IndividualDataUploadRecords,
     IndividualMutation,
 )
-from tests.factories import HistoryModelFactory, MutationLogFactory
+from tests.factories import HistoryModelFactory, mutation_link_factory
 
 
 class IndividualFactory(HistoryModelFactory):
@@ -87,17 +87,7 @@ class GroupDataSourceFactory(HistoryModelFactory):
     json_ext = factory.LazyAttribute(lambda o: {"code": o.group.code, "individuals_data": []} if o.group else {})
 
 
-class IndividualMutationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = IndividualMutation
-
-    individual = factory.SubFactory(IndividualFactory)
-    mutation = factory.SubFactory(MutationLogFactory)
+IndividualMutationFactory = mutation_link_factory(IndividualMutation, "individual", IndividualFactory)
 
 
-class GroupMutationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = GroupMutation
-
-    group = factory.SubFactory(GroupFactory)
-    mutation = factory.SubFactory(MutationLogFactory)
+GroupMutationFactory = mutation_link_factory(GroupMutation, "group", GroupFactory)

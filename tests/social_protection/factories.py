@@ -10,7 +10,7 @@ from social_protection.models import (
     Beneficiary,
     GroupBeneficiary,
 )
-from tests.factories import HistoryModelFactory, MutationLogFactory
+from tests.factories import HistoryModelFactory, mutation_link_factory
 from tests.individual.factories import GroupFactory, IndividualDataSourceUploadFactory, IndividualFactory
 
 SCHEMA = {
@@ -68,9 +68,4 @@ class BenefitPlanDataUploadRecordsFactory(HistoryModelFactory):
     json_ext = factory.LazyFunction(lambda: {"group_aggregation_column": None})
 
 
-class BenefitPlanMutationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = BenefitPlanMutation
-
-    benefit_plan = factory.SubFactory(BenefitPlanFactory)
-    mutation = factory.SubFactory(MutationLogFactory)
+BenefitPlanMutationFactory = mutation_link_factory(BenefitPlanMutation, "benefit_plan", BenefitPlanFactory)

@@ -6,7 +6,7 @@ make the rows a test only needs to exist (lists, node(id:) sweeps, cost measurem
 import factory
 
 from tasks_management.models import Task, TaskExecutor, TaskGroup, TaskMutation
-from tests.factories import HistoryModelFactory, MutationLogFactory, UserFactory
+from tests.factories import HistoryModelFactory, UserFactory, mutation_link_factory
 from tests.tasks_management.test_app.models import TmWidget
 
 
@@ -43,12 +43,7 @@ class TaskFactory(HistoryModelFactory):
     business_status = factory.LazyFunction(dict)
 
 
-class TaskMutationFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TaskMutation
-
-    task = factory.SubFactory(TaskFactory)
-    mutation = factory.SubFactory(MutationLogFactory)
+TaskMutationFactory = mutation_link_factory(TaskMutation, "task", TaskFactory)
 
 
 class TmWidgetFactory(HistoryModelFactory):
