@@ -72,14 +72,20 @@ class UpdateRoleMutation(_OnExistingMutation):
         pass
 
 
-class DeleteRoleMutation(_CoreMutation):
-    _mutation_class = "DeleteRoleMutation"
-    permission = "core.gql_mutation_delete_roles_perms"
-    service, method = RoleService, "delete"
-    each, each_key = "uuids", "uuid"
+class _DeleteByUuids(_CoreMutation):
+    each, each_key, method = "uuids", "uuid", "delete"
+
+    class Meta:
+        abstract = True
 
     class Input(BaseMutation.Input):
         uuids = graphene.List(graphene.String)
+
+
+class DeleteRoleMutation(_DeleteByUuids):
+    _mutation_class = "DeleteRoleMutation"
+    permission = "core.gql_mutation_delete_roles_perms"
+    service = RoleService
 
 
 class DuplicateRoleMutation(_OnExistingMutation):
@@ -150,14 +156,10 @@ class UpdateUserMutation(_OnExistingMutation):
         _check_can_grant_roles(user, data.get("roles"))
 
 
-class DeleteUserMutation(_CoreMutation):
+class DeleteUserMutation(_DeleteByUuids):
     _mutation_class = "DeleteUserMutation"
     permission = "core.gql_mutation_delete_users_perms"
-    service, method = UserService, "delete"
-    each, each_key = "uuids", "uuid"
-
-    class Input(BaseMutation.Input):
-        uuids = graphene.List(graphene.String)
+    service = UserService
 
 
 class ChangeUserLanguageMutation(BaseMutation):
