@@ -19,6 +19,7 @@ import json
 import uuid
 from itertools import islice
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import F, Value
 from django.db.models.sql import UpdateQuery
@@ -95,7 +96,7 @@ def _has_field(model, name):
     try:
         model._meta.get_field(name)
         return True
-    except Exception:
+    except FieldDoesNotExist:
         return False
 
 

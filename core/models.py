@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -478,7 +478,8 @@ class ObjectMutation:
                 if log is None:
                     return None
                 mutation_log_id = log.id
-            return cls.objects.create(mutation_id=mutation_log_id, **kwargs)
+            with transaction.atomic():  # a savepoint: a failed link leaves the mutation's transaction usable
+                return cls.objects.create(mutation_id=mutation_log_id, **kwargs)
         except Exception:  # linking is best effort, it must never break the mutation
             logger.exception("Could not link %s to mutation log %s", cls.__name__, mutation_log_id)
             return None
