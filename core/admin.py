@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.models import (
@@ -41,6 +42,54 @@ class HistoryModelAdmin(SimpleHistoryAdmin):
         if hasattr(model, "get_queryset"):
             return model.get_queryset(qs, request.user)
         return qs
+
+
+class ReadOnlyAdminMixin:
+    """Admin (or inline) rows that are shown, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ServiceOnlyModelAdmin(ReadOnlyAdminMixin, HistoryModelAdmin):
+    """Business records that only their services write (validation, maker-checker, service signals, row rules):
+    admin lists them and shows each record and its history, and changes nothing. Add, change, delete, the
+    delete action and simple-history's revert (a POST on a history version) are refused."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied  # reverting to a version would save the record without its service
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    # no write path left, even one a subclass or a future Django version would open
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied
+
+    def delete_model(self, request, obj):
+        raise PermissionDenied
+
+    def delete_queryset(self, request, queryset):
+        raise PermissionDenied
+
+
+class ServiceOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Inline rows of a ServiceOnlyModelAdmin: shown, never added, changed or deleted."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = True
 
 
 class UserRoleInline(admin.TabularInline):

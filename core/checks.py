@@ -14,9 +14,14 @@ def security_settings(app_configs, **kwargs):
         messages.append(Warning("ASYNC_MUTATIONS is on but no CELERY_BROKER_URL is set: tasks run in-process",
                                 id="core.W002"))
     backend = settings.CACHES.get("default", {}).get("BACKEND", "")
-    if not settings.DEBUG and backend.endswith("LocMemCache"):
-        messages.append(Warning("A per-process cache is used in production: rights changes reach other "
-                                "processes only after restart; set CACHE_URL to Redis", id="core.W003"))
+    if (not settings.DEBUG and backend.endswith("LocMemCache")
+            and getattr(settings, "CACHE_INVALIDATION", "cache") != "database"):
+        # gunicorn runs several workers and celery workers check rights too: each would keep serving the
+        # rights and districts it cached (no timeout) after a role change made in another process.
+        messages.append(Error(
+            "The cache is per-process (LocMemCache) and rights/location invalidation goes through it "
+            "(CACHE_INVALIDATION=cache): a role change made in one worker is never seen by the others",
+            hint="Set CACHE_URL to a shared cache (Redis), or CACHE_INVALIDATION=database.", id="core.E002"))
     return messages
 
 

@@ -57,6 +57,31 @@ def parse_custom_filter(text):
         raise ValidationError(f"Invalid custom filter '{text}': {exc}")
 
 
+_RESERVED_PARAMS = {"self", "tuple_type", "uuid", "user"}
+
+
+def parse_additional_params(text):
+    """The ``additionalParams`` of ``customFilters``: a JSON object of named scalar parameters handed to the
+    wizards (e.g. ``{"benefitPlan": "<uuid>"}``); absent, empty or JSON ``null`` is none. Anything else is a
+    ValidationError naming additionalParams."""
+    if text is None or not str(text).strip():
+        return {}
+    try:
+        params = json.loads(text)
+    except ValueError:
+        raise ValidationError("additionalParams must be a JSON object, e.g. {\"benefitPlan\": \"<uuid>\"}")
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ValidationError(f"additionalParams must be a JSON object, not a JSON {type(params).__name__}")
+    for key, value in params.items():
+        if not _KEY_RE.match(key) or key in _RESERVED_PARAMS:
+            raise ValidationError(f"additionalParams: unknown parameter {key[:50]!r}")
+        if isinstance(value, (dict, list)):
+            raise ValidationError(f"additionalParams: {key} must be a single value")
+    return params
+
+
 def custom_filter_q(filters, relation=None, json_field="json_ext"):
     """AND of the given filter strings (or ``{field, filter, type, value}`` dicts) as one Q."""
     q = Q()
@@ -67,6 +92,23 @@ def custom_filter_q(filters, relation=None, json_field="json_ext"):
         prefix = f"{relation}__" if relation else ""
         q &= Q(**{f"{prefix}{json_field}__{field}__{lookup}": value})
     return q
+
+
+def refuse_masked_filters(filters, user, policy):
+    """Refuse (business ``ValidationError``) any of ``filters`` on a ``json_ext`` path that the masking policy
+    ``policy`` (a ``core.masking`` name: the policy of the JSON the filters read) masks for ``user``. Call it
+    before :func:`custom_filter_q` wherever a caller's filters reach masked JSON: a list, a count, an export or a
+    selection would otherwise answer what the mask hides, one ``istartswith`` at a time."""
+    if not filters or policy is None:
+        return
+    from core.masking import masking_policy
+
+    masking = masking_policy(policy)
+    for item in filters:
+        if isinstance(item, dict):
+            item = f"{item.get('field')}__{item.get('filter')}__{item.get('type')}={item.get('value')}"
+        field, _, _ = parse_custom_filter(item)
+        masking.refuse_filter(user, field.split("__"))
 
 
 def filters_from_json_schema(schema):

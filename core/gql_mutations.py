@@ -10,7 +10,7 @@ from django.core.mail import send_mail
 from core.gql.mutation import BaseMutation, ServiceMutation
 from core.models import Language, Role, RoleMutation, User, UserMutation
 from core.rights import has_rights
-from core.services import RoleService, UserService
+from core.services import RoleService, UserService, check_can_manage_account
 
 logger = logging.getLogger(__name__)
 
@@ -114,18 +114,6 @@ class UserInputType(BaseMutation.Input):
     roles = graphene.List(graphene.Int, required=False)
 
 
-def _check_can_grant_roles(user, role_ids):
-    """Nobody hands out rights they do not hold themselves (privilege escalation guard)."""
-    if not role_ids or user.is_superuser or user.is_imis_admin:
-        return
-    from core.models import RoleRight
-
-    granted = set(RoleRight.objects.filter(role_id__in=role_ids, validity_to__isnull=True)
-                  .values_list("right_id", flat=True))
-    if not granted.issubset(set(user.rights)):
-        raise PermissionDenied("unauthorized")
-
-
 class CreateUserMutation(_CoreMutation):
     _mutation_class = "CreateUserMutation"
     permission = "core.gql_mutation_create_users_perms"
@@ -134,10 +122,6 @@ class CreateUserMutation(_CoreMutation):
 
     class Input(UserInputType):
         pass
-
-    @classmethod
-    def check_access(cls, user, data):
-        _check_can_grant_roles(user, data.get("roles"))
 
     ignored_inputs = ("uuid",)
 
@@ -149,11 +133,6 @@ class UpdateUserMutation(_OnExistingMutation):
 
     class Input(UserInputType):
         pass
-
-    @classmethod
-    def check_access(cls, user, data):
-        super().check_access(user, data)
-        _check_can_grant_roles(user, data.get("roles"))
 
 
 class DeleteUserMutation(_DeleteByUuids):
@@ -208,14 +187,29 @@ class ChangePasswordMutation(PasswordResultMutation):
             target = User.objects.filter(username=username, is_active=True).first()
             if target is None:
                 return cls(success=False, error="User not found")
-        elif user.has_usable_password() and not user.check_password(old_password or ""):
-            return cls(success=False, error="Old password is incorrect")
+            try:  # no password set on an account holding more than the caller (account takeover)
+                check_can_manage_account(user, target)
+            except PermissionDenied as exc:
+                return cls(success=False, error=str(exc))
+        elif user.has_usable_password():
+            from core.throttle import locked_out_message, mark_graphql_lockout, old_password_ok
+
+            ok = old_password_ok(info.context, user, old_password)  # counted like a failed login
+            if ok is None:
+                mark_graphql_lockout(info.context)
+                return cls(success=False, error=locked_out_message())
+            if not ok:
+                return cls(success=False, error="Old password is incorrect")
         try:
             validate_password(new_password, user=target)
         except ValidationError as exc:
             return cls(success=False, error=" ".join(exc.messages))
         target.set_password(new_password)
-        target.save(update_fields=["password"])
+        target.save(update_fields=["password"])  # bumps the token generation: every earlier token is refused
+        if target.pk == user.pk and getattr(info.context, "jwt_cookie", False):
+            from graphql_jwt.shortcuts import get_token
+
+            info.context.jwt_token = get_token(target, info.context)  # the browser changing it stays logged in
         return cls(success=True, error=None)
 
 
@@ -227,6 +221,11 @@ class ResetPasswordMutation(PasswordResultMutation):
 
     @classmethod
     def mutate(cls, root, info, username):
+        from core.throttle import locked_out_message, mark_graphql_lockout, password_reset_allowed
+
+        if not password_reset_allowed(info.context, username):  # per username and per client (HTTP 429)
+            mark_graphql_lockout(info.context)
+            return cls(success=False, error=locked_out_message("PASSWORD_RESET_LOCKED_OUT"))
         target = User.objects.filter(username=username, is_active=True).select_related("i_user").first()
         if target is not None and target.email:
             token = default_token_generator.make_token(target)

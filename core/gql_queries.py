@@ -1,4 +1,5 @@
 """GraphQL types of core: users, roles, rights, languages, locations, mutation logs, configuration."""
+import functools
 import json
 
 import graphene
@@ -136,10 +137,30 @@ class ClaimAdminGQLType(graphene.ObjectType):
     code = graphene.String()
 
 
+def _account_detail(resolver):
+    """A field of a ``UserGQLType`` beyond its username: read only by that user or a holder of the user search
+    right (121701). Everybody else reaches other accounts only as the ``userCreated { username }`` of rows they
+    may read, and reads every other field (aliased, in fragments or nested) as null."""
+
+    @functools.wraps(resolver)
+    def resolve(root, info, **kwargs):
+        if not _own_or_user_reader(info, "id", root.pk):
+            return None
+        return resolver(root, info, **kwargs)
+
+    return resolve
+
+
+def _attribute(name):
+    return lambda root, info: getattr(root, name)
+
+
 class UserGQLType(_AccountType):
     own_attribute, uuid_attribute = "id", "id"
 
     uuid = graphene.String()
+    is_active = graphene.Boolean()  # nullable: null for a caller who may not read the account
+    date_joined = graphene.DateTime()
     rights = graphene.List(graphene.Int)
     email = graphene.String()
     last_name = graphene.String()
@@ -163,30 +184,45 @@ class UserGQLType(_AccountType):
         }
         connection_class = ExtendedConnection
 
+    resolve_uuid = _account_detail(_AccountType.resolve_uuid)
+    resolve_i_user = _account_detail(_attribute("i_user"))
+    resolve_is_active = _account_detail(_attribute("is_active"))
+    resolve_last_login = _account_detail(_attribute("last_login"))
+    resolve_date_joined = _account_detail(_attribute("date_joined"))
+
+    @_account_detail
     def resolve_rights(self, info):
         return self.get_rights_for_frontend()
 
+    @_account_detail
     def resolve_email(self, info):
         return self.email
 
+    @_account_detail
     def resolve_last_name(self, info):
         return self.last_name
 
+    @_account_detail
     def resolve_other_names(self, info):
         return self.other_names
 
+    @_account_detail
     def resolve_phone(self, info):
         return self.phone
 
+    @_account_detail
     def resolve_health_facility(self, info):
         return None
 
+    @_account_detail
     def resolve_officer(self, info):
         return None
 
+    @_account_detail
     def resolve_claim_admin(self, info):
         return None
 
+    @_account_detail
     def resolve_client_mutation_id(self, info):
         link = self.mutations.select_related("mutation").order_by("-mutation__request_date_time").first()
         return link.mutation.client_mutation_id if link else None

@@ -1,7 +1,9 @@
-"""JWT handling: tokens signed with SECRET_KEY carry jti/nbf; revoked jtis are refused."""
+"""JWT handling: tokens signed with SECRET_KEY carry jti/nbf and the user's token generation (``gen``); revoked jtis
+and tokens of an older generation (issued before a password change or a logout, or refreshed from one) are refused."""
 import uuid
 from datetime import datetime, timezone as dt_timezone
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from graphql_jwt import exceptions as jwt_exceptions
 from graphql_jwt.settings import jwt_settings
@@ -14,6 +16,7 @@ def jwt_payload(user, context=None):
     payload["jti"] = uuid.uuid4().hex
     payload["nbf"] = int(timezone.now().timestamp()) - 5
     payload["user_id"] = str(user.pk)
+    payload["gen"] = token_generation(user.pk)
     user.last_login = timezone.now()
     type(user).objects.filter(pk=user.pk).update(last_login=user.last_login)
     return payload
@@ -21,16 +24,62 @@ def jwt_payload(user, context=None):
 
 def jwt_decode(token, context=None):
     payload = base_jwt_decode(token, context)
-    jti = payload.get("jti")
-    if jti:
-        from core.models_auth import RevokedToken
+    from django.contrib.auth import get_user_model
+    from django.db.models import Exists, OuterRef, Subquery, Value
+    from django.db.models.functions import Coalesce
 
-        if RevokedToken.objects.filter(jti=jti).exists():
-            raise jwt_exceptions.JSONWebTokenError("Token has been revoked")
+    from core.models_auth import RevokedToken, TokenGeneration
+
+    user_id, generation = payload.get("user_id"), payload.get("gen")
+    if not user_id or not isinstance(generation, int):
+        raise jwt_exceptions.JSONWebTokenError("Token has been revoked")  # issued before generations: log in again
+    try:
+        # one query: the user's current generation and whether this very token was revoked
+        row = get_user_model().objects.filter(pk=user_id).annotate(
+            current=Coalesce(Subquery(TokenGeneration.objects.filter(user_id=OuterRef("pk")).values("generation")[:1]),
+                             Value(0)),
+            revoked=Exists(RevokedToken.objects.filter(jti=payload.get("jti") or "")),
+        ).values_list("current", "revoked").first()
+    except (ValueError, TypeError, DjangoValidationError):
+        row = None
+    if row is None:
+        raise jwt_exceptions.JSONWebTokenError("Invalid payload")
+    current, revoked = row
+    if revoked or current != generation:
+        raise jwt_exceptions.JSONWebTokenError("Token has been revoked")
     return payload
 
 
+def token_generation(user_id):
+    from django.db.models import Max
+
+    from core.models_auth import TokenGeneration
+
+    return TokenGeneration.objects.filter(user_id=user_id).aggregate(g=Max("generation"))["g"] or 0
+
+
+def bump_token_generation(user_id):
+    """Every token issued to the user so far (and every token refreshed from one) stops working."""
+    from django.db.models import F
+
+    from core.models_auth import TokenGeneration
+
+    if not TokenGeneration.objects.filter(user_id=user_id).update(generation=F("generation") + 1):
+        _, created = TokenGeneration.objects.get_or_create(user_id=user_id, defaults={"generation": 1})
+        if not created:
+            TokenGeneration.objects.filter(user_id=user_id).update(generation=F("generation") + 1)
+
+
+def bump_on_password_change(sender, instance, raw=False, **kwargs):
+    """post_save of the user model: ``set_password`` followed by ``save`` (change, set, reset, admin, commands)
+    ends every earlier session. ``_password`` is Django's marker of a password set since the last save."""
+    if not raw and getattr(instance, "_password", None) is not None:
+        bump_token_generation(instance.pk)
+
+
 def revoke_token(token):
+    """Logout: the token is deny-listed and the user's generation bumped, so the whole refresh family (tokens
+    refreshed from this one, or this one's ancestors) and every other token of the user stop working."""
     from core.models_auth import RevokedToken
 
     payload = base_jwt_decode(token)
@@ -39,6 +88,11 @@ def revoke_token(token):
         raise jwt_exceptions.JSONWebTokenError("Token cannot be revoked")
     expires = datetime.fromtimestamp(payload.get("exp", 0), tz=dt_timezone.utc)
     RevokedToken.objects.get_or_create(jti=jti, defaults={"expires_at": expires})
+    if payload.get("user_id"):
+        try:
+            bump_token_generation(payload["user_id"])
+        except (ValueError, DjangoValidationError):
+            pass
     return payload
 
 

@@ -6,11 +6,14 @@ Configured ``json_ext.<key>[.<key>…]`` paths are blanked — numbers become 0,
 rows that core's export streams — also when a celery task rebuilds the file from its stored description — never
 carry the clear values.
 """
+from django.core.exceptions import ValidationError
 from django.db import NotSupportedError
 from django.db.models import F, Func, JSONField
 
 MASK_STRING = "***************"
 JSON_PREFIX = "json_ext."
+# a filter on a masked path would answer what the mask hides (``istartswith`` one character at a time)
+MASKED_FILTER_REFUSED = "Filtering on the masked attribute '%(attribute)s' is not allowed"
 
 
 def parse_mask_paths(fields):
@@ -148,6 +151,18 @@ class MaskingPolicy:
         if not isinstance(json_ext, dict) or not self.applies(user):
             return json_ext
         return mask_json(json_ext, self.paths())
+
+    def refuse_filter(self, user, keys):
+        """Raise a business ``ValidationError`` when a filter on the ``json_ext`` key path ``keys`` (``("address",
+        "city")``) reaches an attribute this policy masks for ``user``: the path itself, a key below it, or an
+        object holding it. Callers who see clear values (900101) or a disabled policy filter freely."""
+        keys = tuple(keys)
+        if not keys or not self.applies(user):
+            return
+        for path in self.paths():
+            common = min(len(path), len(keys))
+            if path[:common] == keys[:common]:
+                raise ValidationError(MASKED_FILTER_REFUSED % {"attribute": ".".join(path)})
 
     def mask_queryset(self, queryset, user, json_paths=("json_ext",)):
         from core.module_config import config_value

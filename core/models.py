@@ -352,6 +352,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 user_id=self.i_user_id,
                 validity_to__isnull=True,
                 role__validity_to__isnull=True,
+                role__is_blocked=False,  # a blocked IMIS Administrator role grants nothing
                 role__is_system=IMIS_ADMIN_SYSTEM_ID,
             ).exists()
             access = (rights, is_admin)

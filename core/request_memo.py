@@ -1,6 +1,6 @@
 """Values computed once per request: rights, the admin flag, allowed locations, masking decisions.
 
-Rights and locations live in the shared cache (Redis in production), so every ``has_perms`` on every row and
+Rights and locations live in the cache (Redis in production), so every ``has_perms`` on every row and
 JSON field of a page would be a network round trip. Inside a request (the middleware below), or a celery
 task that opens a scope, the first computation is kept for the rest of the scope; outside any scope (shell,
 tests calling services directly) nothing is memoised and every call reads the cache as before. Any write that
@@ -48,9 +48,16 @@ class RequestMemoMiddleware:
             return self.get_response(request)
 
 
+def _invalidation_in_database():
+    from django.conf import settings
+
+    return getattr(settings, "CACHE_INVALIDATION", "cache") == "database"
+
+
 class CacheGeneration:
-    """A counter in the shared cache that is part of every key of a cached family (rights, locations):
-    bumping it invalidates the whole family at once, in every process, and empties the request memo."""
+    """A generation that is part of every key of a cached family (rights, locations): bumping it invalidates the
+    whole family at once, in every process, and empties the request memo. It lives in the shared cache, or — with
+    a per-process cache (``CACHE_INVALIDATION=database``) — in the database, read once per request."""
 
     def __init__(self, key):
         self.key = key
@@ -59,6 +66,10 @@ class CacheGeneration:
         return memoized(("generation", self.key), self._read)
 
     def _read(self):
+        if _invalidation_in_database():
+            from core.models_auth import SharedCacheGeneration
+
+            return SharedCacheGeneration.objects.filter(key=self.key).values_list("value", flat=True).first() or "0"
         from django.core.cache import cache
 
         value = cache.get(self.key)
@@ -68,13 +79,34 @@ class CacheGeneration:
         return value
 
     def bump(self, **_signal_kwargs):
+        forget()
+        if _invalidation_in_database():
+            self._bump_in_database()
+            return
         from django.core.cache import cache
 
-        forget()
         try:
             cache.incr(self.key)
         except ValueError:
             cache.set(self.key, 2, None)
+
+    def _bump_in_database(self):
+        # A fresh random value, not a counter: a bump rolled back with its transaction and redone later never
+        # meets entries cached under the rolled-back value.
+        import uuid
+
+        from django.db import IntegrityError, transaction
+
+        from core.models_auth import SharedCacheGeneration
+
+        value = uuid.uuid4().hex
+        if SharedCacheGeneration.objects.filter(key=self.key).update(value=value):
+            return
+        try:
+            with transaction.atomic():
+                SharedCacheGeneration.objects.create(key=self.key, value=value)
+        except IntegrityError:
+            SharedCacheGeneration.objects.filter(key=self.key).update(value=value)
 
 
 _celery_tokens = {}

@@ -3,13 +3,14 @@ import json
 import graphene
 import graphql_jwt
 from django.contrib.auth.password_validation import password_validators_help_texts
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from graphql import GraphQLError
 from graphql_jwt.exceptions import JSONWebTokenError
 
 from core.apps import CoreConfig
-from core.custom_filters import CustomFilterRegistryPoint
+from core.custom_filters import CustomFilterRegistryPoint, parse_additional_params
+from core.errors import business_detail
 from core.gql.connection import OrderedDjangoFilterConnectionField  # noqa: F401  (public import path)
 from core.gql.mutation import mutation_fields
 from core.gql_mutations import (
@@ -50,9 +51,14 @@ class TokenAuth(graphql_jwt.ObtainJSONWebToken):
 
     @classmethod
     def mutate(cls, root, info, **kwargs):
+        from core.throttle import locked_out_message, login_locked_out, mark_graphql_lockout
+
         try:
             return super().mutate(root, info, **kwargs)
         except JSONWebTokenError:
+            if login_locked_out(info.context):  # the throttle refused it, whatever the password (HTTP 429)
+                mark_graphql_lockout(info.context)
+                raise GraphQLError(locked_out_message())
             raise GraphQLError("INCORRECT_CREDENTIALS")
 
     @classmethod
@@ -250,12 +256,10 @@ class Query(graphene.ObjectType):
     def resolve_custom_filters(self, info, module_name, object_type_name, uuid_of_object=None,
                                additional_params=None):
         require(info.context.user)
-        params = {}
-        if additional_params:
-            try:
-                params = json.loads(additional_params)
-            except ValueError:
-                raise GraphQLError("additionalParams must be a JSON object")
+        try:
+            params = parse_additional_params(additional_params)
+        except ValidationError as exc:
+            raise GraphQLError(business_detail(exc))
         definitions = []
         for wizard in CustomFilterRegistryPoint.wizards(module_name, object_type_name):
             for definition in wizard().load_definition(

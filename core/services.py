@@ -3,7 +3,7 @@ import functools
 import json
 import logging
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.forms.models import model_to_dict
@@ -206,6 +206,100 @@ class BaseService:
 # ---------------------------------------------------------------------------------------------
 # Roles and users
 # ---------------------------------------------------------------------------------------------
+# Nobody hands out more than they hold: rights granted to a role, roles and districts granted to a user stay
+# within the caller's own; accounts and roles holding more than the caller are out of the caller's reach.
+# IMIS administrators and superusers are the exception (superuser accounts stay reserved to superusers).
+def is_administrator(user):
+    return bool(user.is_superuser or user.is_imis_admin)
+
+
+def _codes(rights):
+    return ", ".join(str(r) for r in sorted(rights))
+
+
+def check_can_grant_rights(user, rights):
+    """``PermissionDenied`` unless ``user`` holds every right of ``rights`` (administrators hold them all)."""
+    if is_administrator(user):
+        return
+    missing = {int(r) for r in rights} - set(user.rights)
+    if missing:
+        raise PermissionDenied(f"You cannot grant rights you do not hold: {_codes(missing)}")
+
+
+def check_can_change_role(user, role):
+    """System roles are read-only for non-administrators; so is a role holding rights the caller lacks."""
+    if is_administrator(user):
+        return
+    if role.is_system:
+        raise PermissionDenied(f"Role {role.name} is a system role: only an administrator can change it")
+    missing = set(role.rights.filter(validity_to__isnull=True).values_list("right_id", flat=True)) - set(user.rights)
+    if missing:
+        raise PermissionDenied(f"Role {role.name} holds rights you do not hold ({_codes(missing)}): only an "
+                               "administrator can change it")
+
+
+def check_can_manage_account(user, target):
+    """No change (password, roles, districts, profile, activation) to an account holding rights or an
+    administrator status the caller lacks; one's own account is always one's own."""
+    if target.pk == user.pk or user.is_superuser:
+        return
+    if target.is_superuser:
+        raise PermissionDenied(f"User {target.username} is a superuser: only a superuser can change it")
+    if user.is_imis_admin:
+        return
+    held_rights, holds_admin_role = _roles_held(target)
+    if holds_admin_role or target.is_imis_admin or (target.is_staff and not user.is_staff):
+        raise PermissionDenied(f"User {target.username} is an administrator: only an administrator can change it")
+    missing = (set(target.rights) | held_rights) - set(user.rights)
+    if missing:
+        raise PermissionDenied(f"User {target.username} holds rights you do not hold ({_codes(missing)}): only an "
+                               "administrator can change it")
+
+
+def _roles_held(target):
+    """``(rights, holds the IMIS Administrator role)`` of the target's current roles, blocked ones included: a
+    blocked role grants nothing today but comes back whole when unblocked, so its holder stays protected."""
+    from core.models import IMIS_ADMIN_SYSTEM_ID, RoleRight, UserRole
+
+    if not target.i_user_id:
+        return set(), False
+    roles = UserRole.objects.filter(user_id=target.i_user_id, validity_to__isnull=True, role__validity_to__isnull=True)
+    rights = set(RoleRight.objects.filter(validity_to__isnull=True, role_id__in=roles.values("role_id"))
+                 .values_list("right_id", flat=True))
+    return rights, roles.filter(role__is_system=IMIS_ADMIN_SYSTEM_ID).exists()
+
+
+def check_can_assign_roles(user, role_ids):
+    """Roles handed out hold only rights the caller holds; the IMIS Administrator role only from an administrator
+    (it grants every right whatever its rights list)."""
+    from core.models import IMIS_ADMIN_SYSTEM_ID, Role, RoleRight
+
+    if not role_ids or is_administrator(user):
+        return
+    if Role.objects.filter(id__in=role_ids, is_system=IMIS_ADMIN_SYSTEM_ID).exists():
+        raise PermissionDenied("Only an administrator can assign the IMIS Administrator role")
+    check_can_grant_rights(user, RoleRight.objects.filter(role_id__in=role_ids, validity_to__isnull=True)
+                           .values_list("right_id", flat=True).distinct())
+
+
+def check_can_grant_districts(user, district_ids):
+    """A district-restricted caller grants or withdraws only districts of his own."""
+    from core.location import is_unrestricted, location_manager
+
+    if not district_ids or is_unrestricted(user):
+        return
+    outside = {int(d) for d in district_ids} - set(location_manager.get_allowed_ids(user, loc_types=("D",)))
+    if outside:
+        raise PermissionDenied(f"You cannot grant or withdraw districts outside your own: {_codes(outside)}")
+
+
+def check_max_length(model, field, value, label):
+    """A clear business error when ``value`` is longer than the column ``model.field`` holds."""
+    max_length = model._meta.get_field(field).max_length
+    if max_length and value is not None and len(str(value)) > max_length:
+        raise ValidationError(f"{label} must be at most {max_length} characters")
+
+
 def _check_rights_exist(rights):
     from core.module_config import all_declared_rights
 
@@ -240,10 +334,11 @@ class RoleService:
         return output_result_success({"id": role.id, "uuid": str(role.uuid), "name": role.name})
 
     @staticmethod
-    def _current(role_uuid):
+    def _current(role_uuid, lock=False):
         from core.models import Role
 
-        role = Role.objects.filter(uuid=role_uuid, validity_to__isnull=True).first()
+        roles = Role.objects.select_for_update() if lock else Role.objects
+        role = roles.filter(uuid=role_uuid, validity_to__isnull=True).first()
         if role is None:
             raise ValidationError(f"Role {role_uuid} does not exist")
         return role
@@ -255,6 +350,7 @@ class RoleService:
         rights = data.pop("rights_id", None) or []
         self._validate(data)
         _check_rights_exist(rights)
+        check_can_grant_rights(self.user, rights)
         role = Role.objects.create(
             name=data["name"].strip(), alt_language=data.get("alt_language"),
             is_system=int(data.get("is_system") or 0), is_blocked=bool(data.get("is_blocked")),
@@ -269,6 +365,7 @@ class RoleService:
         name = (data.get("name") or "").strip()
         if not name:
             raise ValidationError("Role name can't be empty")
+        check_max_length(Role, "name", name, "Role name")
         duplicates = Role.objects.filter(name__iexact=name, validity_to__isnull=True)
         if exclude_uuid:
             duplicates = duplicates.exclude(uuid=exclude_uuid)
@@ -277,7 +374,11 @@ class RoleService:
 
     @service_operation("update")
     def update(self, data):
-        role = self._current(data["uuid"])
+        role = self._current(data["uuid"], lock=True)
+        check_can_change_role(self.user, role)
+        if data.get("rights_id") is not None:
+            _check_rights_exist(data["rights_id"])
+            check_can_grant_rights(self.user, data["rights_id"])
         if "name" in data:
             self._validate(data, exclude_uuid=role.uuid)
             role.name = data["name"].strip()
@@ -290,7 +391,6 @@ class RoleService:
         role.audit_user_id = str(self.user.id_for_audit)
         role.save()
         if data.get("rights_id") is not None:
-            _check_rights_exist(data["rights_id"])
             self._set_rights(role, data["rights_id"])
         return self._result(role)
 
@@ -298,9 +398,10 @@ class RoleService:
     def delete(self, data):
         from core.models import UserRole
 
-        role = self._current(data["uuid"])
+        role = self._current(data["uuid"], lock=True)
         if role.is_system:
             raise ValidationError("System roles cannot be deleted")
+        check_can_change_role(self.user, role)
         if UserRole.objects.filter(role=role, validity_to__isnull=True, user__validity_to__isnull=True).exists():
             raise ValidationError(f"Role {role.name} is still assigned to users")
         role.validity_to = timezone.now()
@@ -333,6 +434,7 @@ class UserService:
         missing = sorted(set(role_ids) - found)
         if missing:
             raise ValidationError(f"Unknown roles: {missing}")
+        check_can_assign_roles(self.user, role_ids)
         UserRole.objects.filter(user=i_user, validity_to__isnull=True).update(validity_to=timezone.now())
         UserRole.objects.bulk_create([UserRole(user=i_user, role_id=r, audit_user_id=str(self.user.id_for_audit))
                                       for r in role_ids])
@@ -348,6 +450,9 @@ class UserService:
         missing = sorted(set(district_ids) - valid)
         if missing:
             raise ValidationError(f"Unknown districts: {missing}")
+        current = set(UserDistrict.objects.filter(user=i_user, validity_to__isnull=True)
+                      .values_list("location_id", flat=True)) if i_user.pk else set()
+        check_can_grant_districts(self.user, current.symmetric_difference(district_ids))
         UserDistrict.objects.filter(user=i_user, validity_to__isnull=True).update(validity_to=timezone.now())
         UserDistrict.objects.bulk_create([UserDistrict(user=i_user, location_id=d) for d in district_ids])
         invalidate_location_cache()
@@ -365,14 +470,17 @@ class UserService:
             account = User.objects.select_related("i_user").filter(id=data["uuid"]).first()
             if account is None or not account.is_active:
                 raise ValidationError(f"User {data['uuid']} does not exist")
+            check_can_manage_account(self.user, account)
         else:
             username = (data.get("username") or "").strip()
             if not username:
                 raise ValidationError("Username can't be empty")
+            check_max_length(User, "username", username, "Username")
             if User.objects.filter(username__iexact=username).exists():
                 raise ValidationError(f"Username {username} already exists")
             account = User(username=username)
         if method == "update" and data.get("username") and data["username"] != account.username:
+            check_max_length(User, "username", data["username"], "Username")
             if User.objects.filter(username__iexact=data["username"]).exclude(id=account.id).exists():
                 raise ValidationError(f"Username {data['username']} already exists")
             account.username = data["username"]
@@ -408,6 +516,7 @@ class UserService:
             raise ValidationError(f"User {data['uuid']} does not exist")
         if account.id == self.user.id:
             raise ValidationError("You cannot delete your own account")
+        check_can_manage_account(self.user, account)
         account.is_active = False
         account.save(update_fields=["is_active"])
         if account.i_user_id:

@@ -127,6 +127,12 @@ class Enum:
         self.name = name
 
 
+def post_graphql(query=None, variables=None, *, client=None, body=None, **headers):
+    """One POST to the GraphQL endpoint as a client sends it (JSON body; ``body`` sends raw bytes instead)."""
+    payload = body if body is not None else json.dumps({"query": query, "variables": variables or {}})
+    return (client or Client()).post(GRAPHQL_URL, payload, content_type="application/json", **headers)
+
+
 class GQL:
     """Small GraphQL client for tests: ``GQL(user).query(text)``, ``GQL(user).mutate(name, params)``."""
 
@@ -139,8 +145,7 @@ class GQL:
         headers = dict(extra)
         if self.token:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
-        return self.client.post(GRAPHQL_URL, json.dumps({"query": query, "variables": variables or {}}),
-                                content_type="application/json", **headers)
+        return post_graphql(query, variables, client=self.client, **headers)
 
     def query(self, query, variables=None):
         response = self.post(query, variables)
@@ -180,6 +185,16 @@ def assert_log_error(log, text=None):
     assert log.status == MutationLog.ERROR, "mutation unexpectedly succeeded"
     if text is not None:
         assert text in log.error, log.error
+
+
+def assert_anonymous_refused(client, name, params):
+    """An anonymous mutation is refused visibly (``mutation.authentication_required``): no internalId, no log."""
+    before = MutationLog.objects.count()
+    params = {"clientMutationId": str(uuid.uuid4()), **params}
+    content = client.query(f"mutation {{ {name}(input: {{ {build_params(params)} }}) {{ clientMutationId internalId }} }}")
+    assert (content.get("data") or {}).get(name) is None, content
+    assert [e["message"] for e in content.get("errors", [])] == ["mutation.authentication_required"], content
+    assert MutationLog.objects.count() == before
 
 
 # --- cost of a request: SQL statements and cache reads ---------------------------------------------------------

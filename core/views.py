@@ -1,37 +1,123 @@
 """HTTP entry points: the GraphQL endpoint and core's REST views."""
+import json
 import logging
 import os
 
 from django.conf import settings
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden
+from django.db import connection, transaction
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseNotAllowed,
+    JsonResponse,
+)
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import parse
-from graphql.language import OperationDefinitionNode
+from graphql import ExecutionResult, OperationType, execute, get_operation_ast, parse, validate, validate_schema
+from graphql.language import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+)
 from graphql_jwt.decorators import jwt_cookie
 from graphql_jwt.exceptions import JSONWebTokenError
 from rest_framework import permissions, status
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.response import Response
 
-from core.gql.security import validation_rules
+from core.gql.security import hide_suggestions, validation_rules
 
 logger = logging.getLogger(__name__)
 
 
-def _login_fields(query):
-    try:
-        document = parse(query)
-    except Exception:
-        return set()
-    names = set()
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and definition.selection_set:
-            names |= {getattr(sel, "name", None) and sel.name.value for sel in definition.selection_set.selections}
-    return names
+LOGIN_FIELD = "tokenAuth"
+
+
+def max_body_size():
+    """Bytes accepted in a GraphQL request body (``GRAPHQL_MAX_BODY_SIZE``); larger bodies are refused unread."""
+    return getattr(settings, "GRAPHQL_MAX_BODY_SIZE", 1024 * 1024)
+
+
+def parse_document(query):
+    """The one parse of a request's document, with graphql-core's own caps (``GRAPHQL_MAX_TOKENS`` lexical tokens,
+    ``GRAPHQL_MAX_COMMENTS`` comments): an oversized document is refused while it is read, before any AST is
+    built for it."""
+    return parse(query, max_lexical_tokens=getattr(settings, "GRAPHQL_MAX_TOKENS", 5_000),
+                 max_comments=getattr(settings, "GRAPHQL_MAX_COMMENTS", 1_000))
+
+
+def field_count(document, name):
+    """How many times field ``name`` would run in the document's operations, wherever it hides: aliased, in
+    inline fragments, in named fragments (each spread counted; per-fragment counts memoised, cycles ignored)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    memo = {}
+
+    def in_selections(selection_set, visiting):
+        total = 0
+        for sel in selection_set.selections if selection_set else ():
+            if isinstance(sel, FieldNode):
+                total += (sel.name.value == name) + in_selections(sel.selection_set, visiting)
+            elif isinstance(sel, InlineFragmentNode):
+                total += in_selections(sel.selection_set, visiting)
+            elif isinstance(sel, FragmentSpreadNode):
+                total += in_fragment(sel.name.value, visiting)
+        return total
+
+    def in_fragment(fragment_name, visiting):
+        if fragment_name in memo:
+            return memo[fragment_name]
+        if fragment_name in visiting or fragment_name not in fragments:
+            return 0  # a cycle or an unknown fragment: validation refuses the document anyway
+        memo[fragment_name] = in_selections(fragments[fragment_name].selection_set, visiting | {fragment_name})
+        return memo[fragment_name]
+
+    return sum(in_selections(d.selection_set, frozenset())
+               for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+
+def _is_mutation(document, operation_name):
+    operation = get_operation_ast(document, operation_name)
+    if operation is not None:
+        return operation.operation == OperationType.MUTATION
+    return any(isinstance(d, OperationDefinitionNode) and d.operation == OperationType.MUTATION
+               for d in document.definitions)
+
+
+def _cookie_authenticated(request):
+    """True when the caller may be authenticated by a cookie the browser adds by itself (the ``JWT`` cookies of the
+    frontend, the Django admin session): a well-formed ``Authorization: Bearer`` header wins over them, and no
+    foreign page can send that header (it needs a CORS preflight this server never grants)."""
+    from graphql_jwt.settings import jwt_settings
+
+    auth = request.META.get(jwt_settings.JWT_AUTH_HEADER_NAME, "").split()
+    if len(auth) == 2 and auth[0].lower() == jwt_settings.JWT_AUTH_HEADER_PREFIX.lower():
+        return False
+    names = (jwt_settings.JWT_COOKIE_NAME, jwt_settings.JWT_REFRESH_TOKEN_COOKIE_NAME, settings.SESSION_COOKIE_NAME)
+    return any(request.COOKIES.get(cookie) for cookie in names)
+
+
+def _csrf_refusal(request, token_required):
+    """None when the request passes; else the reason. Django's own check (``X-CSRFToken`` matching the
+    ``csrftoken`` cookie, and a good Origin/Referer when sent); unless ``token_required``, an ``Origin`` of this
+    site or of ``CSRF_TRUSTED_ORIGINS`` is proof enough (what the frontend behind its proxy sends)."""
+    check = _CsrfCheck(lambda r: None)
+    if not token_required and request.META.get("HTTP_ORIGIN") and check._origin_verified(request):
+        return None
+    return check.process_view(request, None, (), {})
+
+
+def _refuse_json_constant(name):
+    raise ValueError(f"{name} is not valid JSON: NaN and Infinity are not allowed")
 
 
 def _browser_request(request):
@@ -60,16 +146,106 @@ class OpenIMISGraphQLView(GraphQLView):
     def validation_rules(self, value):
         pass
 
-    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
-        if query and "tokenAuth" in (query or "") and "tokenAuth" in _login_fields(query):
-            from core.apps import CoreConfig
+    @staticmethod
+    def get_graphql_params(request, data):
+        params = GraphQLView.get_graphql_params(request, data)
+        if params[0] is not None and not isinstance(params[0], str):  # {"query": 12345}: a 400, not a 500
+            raise HttpError(HttpResponseBadRequest("The query must be a GraphQL document given as a string"))
+        return params
 
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > max_body_size():  # refused before the body is even read
+            return _json_error(413, f"Request body too large: at most {max_body_size()} bytes are accepted")
+        return super().dispatch(request, *args, **kwargs)
+
+    def parse_body(self, request):
+        if request.method != "POST":
+            return super().parse_body(request)
+        content_type = self.get_content_type(request)
+        if content_type not in ("application/json", "application/graphql"):
+            # form encodings (and text/plain) are what a foreign page can post without a CORS preflight
+            raise HttpError(HttpResponse(status=415), "GraphQL requests must be sent as application/json")
+        if len(request.body) > max_body_size():  # a body without Content-Length
+            raise HttpError(HttpResponse(status=413), "Request body too large")
+        if content_type == "application/graphql":
+            return super().parse_body(request)
+        try:
+            data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse_json_constant)
+        except UnicodeDecodeError:
+            raise HttpError(HttpResponseBadRequest("The body must be UTF-8 encoded JSON"))
+        except ValueError as exc:
+            text = str(exc) if "NaN and Infinity" in str(exc) else "POST body sent invalid JSON."
+            raise HttpError(HttpResponseBadRequest(text))
+        if not isinstance(data, dict):
+            raise HttpError(HttpResponseBadRequest("The received data is not a valid JSON query."))
+        return data
+
+    def check_csrf(self, request, document, operation_name):
+        """Login CSRF (every ``tokenAuth`` of the document, fragments included) and, for a mutation authenticated
+        by a cookie, the CSRF token or a trusted Origin. Raises a 403 ``HttpError``."""
+        from core.apps import CoreConfig
+
+        reason = None
+        if field_count(document, LOGIN_FIELD):
             if getattr(CoreConfig, "csrf_protect_login", True) and _browser_request(request):
-                reason = _CsrfCheck(lambda r: None).process_view(request, None, (), {})
-                if reason is not None:
-                    response = HttpResponseForbidden("CSRF verification failed")
-                    raise HttpError(response)
-        result = super().execute_graphql_request(request, data, query, variables, operation_name, show_graphiql)
+                reason = _csrf_refusal(request, token_required=True)
+        elif _is_mutation(document, operation_name) and _cookie_authenticated(request):
+            reason = _csrf_refusal(request, token_required=False)
+        if reason is not None:
+            raise HttpError(HttpResponseForbidden(), (
+                f"CSRF verification failed ({reason}): a mutation sent with cookies needs the X-CSRFToken header "
+                "(the csrftoken cookie) or an Origin trusted by this server"))
+
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        """graphene-django's, but the document is parsed once (with the caps) and checked for CSRF first."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        schema = self.schema.graphql_schema
+        schema_validation_errors = validate_schema(schema)
+        if schema_validation_errors:
+            return ExecutionResult(data=None, errors=schema_validation_errors)
+        try:
+            document = parse_document(query)
+        except Exception as exc:  # syntax errors, token and comment caps
+            return ExecutionResult(errors=[exc])
+        self.check_csrf(request, document, operation_name)
+        operation_ast = get_operation_ast(document, operation_name)
+        if request.method.lower() == "get" and operation_ast is not None \
+                and operation_ast.operation != OperationType.QUERY:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(
+                ["POST"], f"Can only perform a {operation_ast.operation.value} operation from a POST request."))
+        validation_errors = validate(schema, document, self.validation_rules, graphene_settings.MAX_VALIDATION_ERRORS)
+        if validation_errors:
+            return ExecutionResult(data=None, errors=validation_errors)
+        try:
+            options = {
+                "root_value": self.get_root_value(request),
+                "context_value": self.get_context(request),
+                "variable_values": variables,
+                "operation_name": operation_name,
+                "middleware": self.get_middleware(request),
+            }
+            if self.execution_context_class:
+                options["execution_context_class"] = self.execution_context_class
+            if operation_ast is not None and operation_ast.operation == OperationType.MUTATION and (
+                    graphene_settings.ATOMIC_MUTATIONS is True
+                    or connection.settings_dict.get("ATOMIC_MUTATIONS", False) is True):
+                with transaction.atomic():
+                    result = execute(schema, document, **options)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+            else:
+                result = execute(schema, document, **options)
+        except Exception as exc:
+            result = ExecutionResult(errors=[exc])
         if result is not None:
             request._graphql_errors = result.errors  # read by get_response for the 401 mapping
         return result
@@ -90,6 +266,7 @@ class OpenIMISGraphQLView(GraphQLView):
         if original is not None and not _is_user_facing(original):
             logger.error("GraphQL resolver error", exc_info=original)
             formatted["message"] = "Internal error, check the server logs"
+        formatted["message"] = hide_suggestions(formatted.get("message"))
         return formatted
 
 
@@ -102,6 +279,10 @@ def _is_user_facing(exc):
     from core.errors import is_business_error
 
     return is_business_error(exc) or isinstance(exc, (JSONWebTokenError, GraphQLError, ValueError, AssertionError))
+
+
+def _json_error(status_code, message):
+    return JsonResponse({"errors": [{"message": message}]}, status=status_code)
 
 
 graphql_view = csrf_exempt(jwt_cookie(OpenIMISGraphQLView.as_view()))

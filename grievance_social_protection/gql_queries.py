@@ -6,16 +6,17 @@ The derived reporter / commenter fields (spec §7) and ``clientMutationId`` are 
 """
 import graphene
 from graphene.utils.str_converters import to_camel_case, to_snake_case
+from graphene_django.registry import get_global_registry
 
 from core.gql.filters import ID_LOOKUPS, STRING_LOOKUPS, filterset_for, prefixed
 from core.gql.loaders import BatchLoader
-from core.gql.types import BUSINESS_MODEL_FIELDS, HISTORY_MODEL_FIELDS, HistoryModelType
+from core.gql.types import BUSINESS_MODEL_FIELDS, HISTORY_MODEL_FIELDS, HistoryModelType, ProtectedType
 from core.gql_queries import UserGQLType
 from core.models import MutationLog
 from core.request_memo import memoized
 from core.rights import has_rights, is_authenticated
 from grievance_social_protection.apps import TicketConfig
-from grievance_social_protection.links import LinkLoader, link_type_name, person_of, to_json
+from grievance_social_protection.links import LinkLoader, link_type_name, link_type_of, person_of, to_json
 from grievance_social_protection.models import Comment, Ticket, TicketMutation
 
 TICKET_SEARCH = "grievance_social_protection.gql_query_tickets_perms"
@@ -41,6 +42,54 @@ COMMENT_FILTERS = {
 
 
 # --- derived link fields (spec §7) -----------------------------------------------------------------------
+def _protected_type(model):
+    found = get_global_registry().get_type_for_model(model)
+    return found if found is not None and issubclass(found, ProtectedType) else None
+
+
+def visible_link_rows(rows, user):
+    """``rows`` of a link type under the row security of their own GraphQL type and of every registry row they
+    refer to (a beneficiary's individual): what the caller may see of a reporter or commenter (issue 10)."""
+    own = _protected_type(rows.model)
+    if own is not None:
+        rows = own.restrict(rows, user)
+    for field in rows.model._meta.concrete_fields:
+        target = _protected_type(field.related_model) if field.many_to_one else None
+        if target is None or not target.has_row_security():
+            continue
+        manager = field.related_model._default_manager
+        visible = target.restrict(manager.all(), user)
+        if len(visible.query.where.children) != len(manager.all().query.where.children):
+            rows = rows.filter(**{f"{field.name}__in": visible.values("pk")})
+    return rows
+
+
+class VisibleLinks(LinkLoader):
+    """The reporter / commenter rows of a page (one query per link type), null when the caller's row security
+    hides them or the individual behind them: a ticket of district A never shows a grievant of district B."""
+
+    def rows(self, content_type_id):
+        return visible_link_rows(super().rows(content_type_id), self.user)
+
+
+def link_json(target, info):
+    """The linked row as JSON (spec §7) shown like its own type shows it: ``jsonExt`` masked by the type's
+    policy, fields the type hides from the caller null."""
+    data = to_json(target)
+    own = _protected_type(type(target)) if target is not None else None
+    if data is None or own is None:
+        return data
+    for name in own.hidden_fields(info):
+        key = to_camel_case(name)
+        if key in data:
+            data[key] = None
+    if own.masking and isinstance(data.get("jsonExt"), dict):
+        from core.masking import masking_policy
+
+        data["jsonExt"] = masking_policy(own.masking).mask(getattr(info.context, "user", None), data["jsonExt"])
+    return data
+
+
 def anonymised(ticket, info, field_name):
     """§7 our rule: fields listed for the ticket's category (fallback Default) are hidden without 127002."""
     if has_rights(info.context.user, TICKET_UPDATE):
@@ -58,7 +107,7 @@ def link_fields(prefix, visible=None):
     type_attr, id_attr = f"{prefix}_type_id", f"{prefix}_id"
 
     def target(root, info):
-        return LinkLoader.for_request(info).load((getattr(root, type_attr), getattr(root, id_attr)))
+        return VisibleLinks.for_request(info).load((getattr(root, type_attr), getattr(root, id_attr)))
 
     def person(root, info):
         return person_of(getattr(root, type_attr), target(root, info))
@@ -68,7 +117,7 @@ def link_fields(prefix, visible=None):
         return found.dob.isoformat() if found and found.dob else None
 
     values = {
-        prefix: (graphene.JSONString, lambda root, info: to_json(target(root, info))),
+        prefix: (graphene.JSONString, lambda root, info: link_json(target(root, info), info)),
         f"{prefix}_id": (graphene.String, lambda root, info: getattr(root, id_attr)),
         f"{prefix}_type": (graphene.Int, lambda root, info: getattr(root, type_attr)),
         f"{prefix}_type_name": (graphene.String, lambda root, info: link_type_name(getattr(root, type_attr))),
@@ -127,7 +176,7 @@ class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType)
     @classmethod
     def prime_page(cls, nodes, info):
         super().prime_page(nodes, info)
-        LinkLoader.for_request(info).prime((node.reporter_type_id, node.reporter_id) for node in nodes
+        VisibleLinks.for_request(info).prime((node.reporter_type_id, node.reporter_id) for node in nodes
                                            if node.reporter_type_id)
         ClientMutationIds.for_request(info).prime(node.id for node in nodes if isinstance(node, Ticket))
 
@@ -172,7 +221,7 @@ class CommentGQLType(link_fields("commenter"), HistoryModelType):
         tickets = [node.ticket for node in nodes if Comment.ticket.is_cached(node)]
         if tickets:
             TicketGQLType.prime_page(tickets, info)
-        LinkLoader.for_request(info).prime((node.commenter_type_id, node.commenter_id) for node in nodes
+        VisibleLinks.for_request(info).prime((node.commenter_type_id, node.commenter_id) for node in nodes
                                            if node.commenter_type_id)
 
     def resolve_ticket(self, info):

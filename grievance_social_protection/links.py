@@ -147,9 +147,13 @@ class LinkLoader(BatchLoader):
             wanted.setdefault(content_type_id, set()).add(object_id)
         loaded = {}
         for content_type_id, ids in wanted.items():
-            for row in link_type_of(content_type_id).rows().filter(pk__in=ids):
+            for row in self.rows(content_type_id).filter(pk__in=ids):
                 loaded[(content_type_id, str(row.pk))] = row
         return loaded
+
+    def rows(self, content_type_id):
+        """The rows a link of that type may point to (a subclass narrows them)."""
+        return link_type_of(content_type_id).rows()
 
 
 def person_of(content_type_id, target):

@@ -13,6 +13,8 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import BigIntegerField, Max
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from core.rights import has_rights
@@ -33,7 +35,8 @@ logger = logging.getLogger(__name__)
 
 CODE_PREFIX = "GRS"
 CODE_DIGITS = 8
-CODE_RE = re.compile(rf"^{CODE_PREFIX}[0-9]{{{CODE_DIGITS}}}$")
+# generated codes: "GRS" + 8 digits, more only if a code at the top of the space was ever written (legacy data)
+CODE_RE = re.compile(rf"^{CODE_PREFIX}[0-9]{{{CODE_DIGITS},13}}$")
 # transaction-scoped PostgreSQL advisory lock serialising ticket code generation ("GRS" + right 127000)
 CODE_LOCK_KEY = 0x475253_127000
 
@@ -69,11 +72,13 @@ def lock_code_generation():
 
 
 def next_ticket_code():
-    """``GRS`` + 8 digits, one above the greatest generated code (deleted tickets included)."""
+    """``GRS`` + 8 digits, one above the greatest NUMBER of the generated space (deleted tickets included),
+    compared as a number in SQL: a legacy ``GRS99999999`` is followed by ``GRS100000000`` and a zero-padded
+    legacy ``GRS000000001`` counts as 1, so generation never falls back onto an existing code. Clients cannot
+    supply codes in this space (``TicketValidation.validate_code_not_generated``)."""
     last = (Ticket.objects.filter(code__startswith=CODE_PREFIX, code__regex=CODE_RE.pattern)
-            .order_by("-code").values_list("code", flat=True).first())
-    number = int(last[len(CODE_PREFIX):]) + 1 if last else 1
-    return f"{CODE_PREFIX}{number:0{CODE_DIGITS}d}"
+            .aggregate(number=Max(Cast(Substr("code", len(CODE_PREFIX) + 1), BigIntegerField())))["number"])
+    return f"{CODE_PREFIX}{(last or 0) + 1:0{CODE_DIGITS}d}"
 
 
 # --- resolution times ----------------------------------------------------------------------------
@@ -104,7 +109,7 @@ def compute_due_date(ticket):
 
 def save_new_ticket(ticket, user):
     """Insert ``ticket``, generating its code when it has none (spec §5: under a lock, and retried once when a
-    concurrent create took the same code). Used by the service and the admin."""
+    concurrent create took the same code). Used by the service (Django admin is read-only for tickets)."""
     generate_code = not ticket.code
     for attempt in range(2):
         try:
@@ -266,6 +271,7 @@ class CommentService:
             commenter_type, obj_data.get("commenter_id"))
         if not has_rights(self.user, TicketConfig.gql_mutation_create_comment_perms):
             self.validation_class.validate_commenter_associated(ticket, commenter_ct, commenter_id)
+        self.validation_class.validate_user_commenter_is_caller(self.user, commenter_ct, commenter_id)
         comment = Comment(ticket=ticket, comment=obj_data["comment"], commenter_type=commenter_ct,
                           commenter_id=commenter_id, is_resolution=False)
         comment.save(user=self.user)

@@ -1,4 +1,6 @@
 """Ticket and comment validation. Messages are the upstream translation keys."""
+import re
+
 from django.core.exceptions import ValidationError
 
 from core.validation import BaseModelValidation
@@ -8,6 +10,9 @@ from grievance_social_protection.models import Comment, Ticket, TicketStatus
 
 T = "validations.TicketValidation"
 C = "validations.CommentValidation"
+# codes the generator writes ("GRS" + digits, any case): never supplied by a client, or one supplied code at the
+# top of the space would make every later generated code collide
+GENERATED_CODE_RE = re.compile(r"^\s*GRS[0-9]+\s*$", re.IGNORECASE)
 
 
 def validate_resolution(value):
@@ -41,6 +46,12 @@ class TicketValidation(BaseModelValidation):
             raise ValidationError(f"{T}.validate_ticket_unique_code")
 
     @classmethod
+    def validate_code_not_generated(cls, code, current=None):
+        """A supplied code may not look like a generated one (a ticket re-sending its own code is fine)."""
+        if code and code != current and GENERATED_CODE_RE.match(str(code)):
+            raise ValidationError(f"{T}.validate_ticket_code_reserved")
+
+    @classmethod
     def validate_choices(cls, data):
         if data.get("category") not in (None, "") and data["category"] not in (TicketConfig.grievance_types or []):
             raise ValidationError(f"{T}.validate_category.invalid_value")
@@ -71,10 +82,17 @@ class TicketValidation(BaseModelValidation):
 
     @classmethod
     def validate_create(cls, user, **data):
-        cls.validate_update(user, **data)  # nothing to exclude from the unique-code check without an id
+        cls._validate_fields(data)  # nothing to exclude from the unique-code check without an id
+        cls.validate_code_not_generated(data.get("code"))
 
     @classmethod
     def validate_update(cls, user, **data):
+        current = Ticket.objects.filter(id=data.get("id")).values_list("code", flat=True).first()
+        cls._validate_fields(data)
+        cls.validate_code_not_generated(data.get("code"), current)
+
+    @classmethod
+    def _validate_fields(cls, data):
         cls.validate_choices(data)
         cls.validate_attending_staff(data.get("attending_staff_id"))
         cls.validate_unique_code(data.get("code"), excluded_id=data.get("id"))
@@ -90,6 +108,13 @@ class CommentValidation(BaseModelValidation):
                              both_required=f"{C}.validate_commenter.type_and_id_required",
                              invalid_type=f"{C}.validate_commenter.invalid_type",
                              not_found=f"{C}.validate_commenter_exists")
+
+    @classmethod
+    def validate_user_commenter_is_caller(cls, user, commenter_ct, commenter_id):
+        """A comment signed by a user is signed by the caller: nobody posts in another user's name."""
+        if commenter_ct is not None and (commenter_ct.app_label, commenter_ct.model) == ("core", "user") \
+                and str(commenter_id) != str(user.id):
+            raise ValidationError(f"{C}.validate_commenter.not_caller")
 
     @classmethod
     def validate_commenter_associated(cls, ticket, commenter_ct, commenter_id):

@@ -1,25 +1,22 @@
+"""Registry records in Django admin: read-only with their history. Individuals, groups and memberships change only
+through their services (validation, location rights, alignment rules, maker-checker tasks), uploads and data
+sources only through the import workflows."""
 from django.contrib import admin
 
-from core.admin import HistoryModelAdmin
+from core.admin import ServiceOnlyInline, ServiceOnlyModelAdmin
 from individual.models import Group, GroupDataSource, GroupIndividual, Individual, IndividualDataSource
 from individual.models import IndividualDataSourceUpload, IndividualDataUploadRecords
 
 
-class MembershipOfGroupInline(admin.TabularInline):
+class MembershipOfGroupInline(ServiceOnlyInline):
     model = GroupIndividual
     fk_name = "group"
-    extra = 0
     fields = ("individual", "role", "recipient_type", "is_deleted")
-    readonly_fields = ("individual", "role", "recipient_type", "is_deleted")
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False  # memberships are added through the membership admin (alignment rules run there)
+    readonly_fields = fields
 
 
 @admin.register(Individual)
-class IndividualAdmin(HistoryModelAdmin):
+class IndividualAdmin(ServiceOnlyModelAdmin):
     list_display = ("last_name", "first_name", "dob", "location", "is_deleted", "date_created")
     search_fields = ("first_name", "last_name", "id")
     list_filter = ("is_deleted", "location__type")
@@ -30,7 +27,7 @@ class IndividualAdmin(HistoryModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(HistoryModelAdmin):
+class GroupAdmin(ServiceOnlyModelAdmin):
     list_display = ("code", "head", "location", "is_deleted", "date_created")
     search_fields = ("code", "id", "json_ext__head")
     list_select_related = ("location",)
@@ -43,7 +40,7 @@ class GroupAdmin(HistoryModelAdmin):
 
 
 @admin.register(GroupIndividual)
-class GroupIndividualAdmin(HistoryModelAdmin):
+class GroupIndividualAdmin(ServiceOnlyModelAdmin):
     list_display = ("group", "individual", "role", "recipient_type", "is_deleted")
     search_fields = ("group__code", "individual__first_name", "individual__last_name")
     list_filter = ("is_deleted", "role", "recipient_type")
@@ -52,28 +49,28 @@ class GroupIndividualAdmin(HistoryModelAdmin):
 
 
 @admin.register(IndividualDataSourceUpload)
-class IndividualDataSourceUploadAdmin(HistoryModelAdmin):
+class IndividualDataSourceUploadAdmin(ServiceOnlyModelAdmin):
     list_display = ("source_name", "source_type", "status", "date_created")
     search_fields = ("source_name",)
     list_filter = ("status", "source_type")
 
 
 @admin.register(IndividualDataSource)
-class IndividualDataSourceAdmin(HistoryModelAdmin):
+class IndividualDataSourceAdmin(ServiceOnlyModelAdmin):
     list_display = ("id", "upload", "individual", "is_deleted")
     list_select_related = ("upload", "individual")
     raw_id_fields = ("upload", "individual")
 
 
 @admin.register(IndividualDataUploadRecords)
-class IndividualDataUploadRecordsAdmin(HistoryModelAdmin):
+class IndividualDataUploadRecordsAdmin(ServiceOnlyModelAdmin):
     list_display = ("workflow", "data_upload", "date_created")
     list_select_related = ("data_upload",)
     raw_id_fields = ("data_upload",)
 
 
 @admin.register(GroupDataSource)
-class GroupDataSourceAdmin(HistoryModelAdmin):
+class GroupDataSourceAdmin(ServiceOnlyModelAdmin):
     list_display = ("id", "upload", "group", "is_deleted")
     list_select_related = ("upload", "group")
     raw_id_fields = ("upload", "group")

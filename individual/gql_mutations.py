@@ -62,7 +62,22 @@ class _RegistryMutation(ServiceMutation):
 
     @classmethod
     def call_service(cls, user, payload):
-        return cls.location_mismatch(user, payload) or super().call_service(user, payload)
+        """The service's approval task instead of the change when the service says this change needs the
+        checker (``needs_approval``: household head / primary recipient, undoing a deletion)."""
+        mismatch = cls.location_mismatch(user, payload)
+        if mismatch:
+            return mismatch
+        service = cls.service(user)
+        needs_approval = getattr(service, "needs_approval", None)
+        if cls.method and needs_approval is not None and needs_approval(cls.method, payload):
+            result = getattr(service, f"create_{cls.method}_task")(payload)
+            return {**result, "approval_task": True} if isinstance(result, dict) else result
+        return super().call_service(user, payload)
+
+    @classmethod
+    def linked_id(cls, data, result):
+        # an approval task: the change does not exist yet, nothing to link
+        return None if result.get("approval_task") else super().linked_id(data, result)
 
 
 # --- individuals --------------------------------------------------------------------------------

@@ -4,12 +4,10 @@ import graphene
 from django.core.exceptions import ValidationError
 from graphql import GraphQLError
 
-from core.custom_filters import custom_filter_q
 from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.export import ExportableQueryMixin
 from core.gql.filters import parse_uuid
 from core.gql.mutation import mutation_fields
-from core.masking import masking_policy
 from core.rights import require
 from individual.apps import IndividualConfig
 from individual.gql_mutations import (
@@ -31,7 +29,6 @@ from individual.gql_mutations import (
 from individual.gql_queries import (
     GROUP_SEARCH,
     INDIVIDUAL_SEARCH,
-    MASKING,
     GlobalSchemaType,
     GroupDataSourceGQLType,
     GroupGQLType,
@@ -47,17 +44,16 @@ from individual.gql_queries import (
     IndividualSummaryEnrollmentGQLType,
 )
 from individual.models import Group, GroupIndividual, Individual
-from individual.selectors import groups_selectable, individuals_without_group
+from individual.selectors import groups_selectable, individuals_without_group, registry_filtered
 from individual.services import programmes
 
 LIST_DENIED = "Unauthorized"  # spec §1: a list refused reads exactly this
 
 
-def _custom_filtered(queryset, custom_filters, relation=None):
-    if not custom_filters:
-        return queryset
+def _custom_filtered(queryset, custom_filters, user, relation=None):
+    """Custom filters on the registry's JSON; one on an attribute masked for ``user`` is refused (issue 10)."""
     try:
-        return queryset.filter(custom_filter_q(custom_filters, relation=relation))
+        return registry_filtered(queryset, custom_filters, user, relation=relation)
     except ValidationError as exc:
         raise GraphQLError("; ".join(exc.messages))
 
@@ -93,6 +89,7 @@ def _history_list(**extra):
 
 class Query(ExportableQueryMixin, graphene.ObjectType):
     exportable_fields = ["individual", "group", "group_individual"]
+    export_relations = {"group_individual": ["individual", "group"]}  # a membership's individual and group columns
 
     individual = OrderedDjangoFilterConnectionField(
         IndividualGQLType,
@@ -153,7 +150,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
                 id__in=programmes().individual_ids(_plan_uuid(benefit_plan_to_enroll)))
         if filter_not_attached_to_group:
             queryset = queryset.filter(groupindividual__isnull=True)
-        queryset = _custom_filtered(queryset, custom_filters)
+        queryset = _custom_filtered(queryset, custom_filters, info.context.user)
         queryset = _client_mutation_filter(queryset, client_mutation_id)
         if group_id or client_mutation_id:
             queryset = queryset.distinct()
@@ -181,7 +178,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         if benefit_plan_to_enroll:
             queryset = queryset.filter(is_deleted=False).exclude(
                 id__in=programmes().group_ids(_plan_uuid(benefit_plan_to_enroll)))
-        queryset = _custom_filtered(queryset, custom_filters)
+        queryset = _custom_filtered(queryset, custom_filters, info.context.user)
         queryset = _client_mutation_filter(queryset, client_mutation_id)
         if client_mutation_id:
             queryset = queryset.distinct()
@@ -194,28 +191,33 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         require(info.context.user, GROUP_SEARCH, LIST_DENIED)
         if parse_uuid(kwargs.get("group__id")) is None:
             return GroupIndividual.objects.none()  # upstream: the member list needs a valid group id
-        queryset = _custom_filtered(GroupIndividual.objects.all(), custom_filters)
+        queryset = _custom_filtered(GroupIndividual.objects.all(), custom_filters, info.context.user)
         return queryset.select_related("individual", "group")
 
     # --- enrolment summaries --------------------------------------------------------------------
+    # every count is of the rows the caller's row security lets them see (issue 10): the selection the
+    # confirm mutation would enrol, and the total
     def resolve_individual_enrollment_summary(self, info, custom_filters=None, benefit_plan_id=None):
-        require(info.context.user, INDIVIDUAL_SEARCH, LIST_DENIED)
+        user = info.context.user
+        require(user, INDIVIDUAL_SEARCH, LIST_DENIED)
         try:
-            selected = individuals_without_group(custom_filters)
+            selected = individuals_without_group(custom_filters, user)
         except ValidationError as exc:
             raise GraphQLError("; ".join(exc.messages))
+        total = Individual.get_queryset(Individual.objects.filter(is_deleted=False), user)
         return IndividualSummaryEnrollmentGQLType(**_summary(
-            selected, Individual.objects.filter(is_deleted=False), programmes().individual_ids, benefit_plan_id,
-            "individuals"))
+            selected, total, programmes().individual_ids, benefit_plan_id, "individuals"))
 
     def resolve_group_enrollment_summary(self, info, custom_filters=None, benefit_plan_id=None):
-        require(info.context.user, GROUP_SEARCH, LIST_DENIED)
+        user = info.context.user
+        require(user, GROUP_SEARCH, LIST_DENIED)
         try:
-            selected = groups_selectable(custom_filters)
+            selected = groups_selectable(custom_filters, user)
         except ValidationError as exc:
             raise GraphQLError("; ".join(exc.messages))
-        return GroupSummaryEnrollmentGQLType(**_summary(
-            selected, Group.objects.filter(is_deleted=False), programmes().group_ids, benefit_plan_id, "groups"))
+        total = Group.get_queryset(Group.objects.filter(is_deleted=False), user)
+        return GroupSummaryEnrollmentGQLType(**_summary(selected, total, programmes().group_ids, benefit_plan_id,
+                                                        "groups"))
 
     def resolve_global_schema(self, info):
         # no right (spec "—"), but like every other query it needs a logged-in user: the schema describes
@@ -239,24 +241,8 @@ def _summary(selected, total, enrolled_ids, benefit_plan_id, noun):
     }
 
 
-# --- exports: masking (spec §3) ------------------------------------------------------------------
-# JSON columns of each export that carry individual attributes: what the GraphQL types mask too. Core applies
-# ``export_patches`` last, to the filtered and row-secured queryset, just before the file is written.
-MASKED_EXPORT_COLUMNS = {
-    "individual": ("json_ext",),
-    "group": ("json_ext",),  # a group's json_ext mirrors its head's attributes
-    "group_individual": ("json_ext", "individual__json_ext"),
-}
-
-
-def _mask_patch(columns):
-    def patch(queryset, info):
-        return masking_policy(MASKING).mask_queryset(queryset, getattr(info.context, "user", None), columns)
-
-    return patch
-
-
-Query.export_patches = {name: [_mask_patch(columns)] for name, columns in MASKED_EXPORT_COLUMNS.items()}
+# exports (spec §3 masking): core masks every JSON column by the policy of the type owning it (the individual's,
+# the group's — a copy of its head's attributes — and the membership's), after every filter and row security.
 
 Mutation = mutation_fields(
     CreateIndividualMutation, UpdateIndividualMutation, DeleteIndividualMutation, UndoDeleteIndividualMutation,

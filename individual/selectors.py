@@ -5,10 +5,12 @@ through ``individual.models``: the registry's tables stay this module's business
 """
 from django.db.models import Prefetch
 
-from core.custom_filters import custom_filter_q
+from core.custom_filters import custom_filter_q, refuse_masked_filters
 from individual.models import Group, GroupIndividual, Individual, IndividualDataSource
 
 HEAD = GroupIndividual.Role.HEAD
+# the masking policy of the registry's JSON (individuals, groups — a copy of their head's — and memberships)
+MASKING_POLICY = "individual"
 
 
 def individuals():
@@ -32,19 +34,50 @@ def head_memberships():
     return GroupIndividual.objects.filter(role=HEAD, is_deleted=False, individual__is_deleted=False)
 
 
-def individuals_without_group(custom_filters=None):
-    """Enrolment candidates: non-deleted individuals with no membership row, custom-filtered."""
+def registry_filtered(queryset, custom_filters, user, relation=None):
+    """``queryset`` custom-filtered on the registry's ``json_ext`` (of ``relation`` when given) for ``user``: a
+    filter on an attribute masked for them is refused (business ``ValidationError``)."""
+    if not custom_filters:
+        return queryset
+    refuse_masked_filters(custom_filters, user, MASKING_POLICY)
+    return queryset.filter(custom_filter_q(custom_filters, relation=relation))
+
+
+def _for_user(model, queryset, custom_filters, user):
+    """A selection as ``user`` may make it: within their row security, no filter on what is masked for them.
+    ``user=None`` is the system (demo data, maintenance)."""
+    if user is not None:
+        queryset = model.get_queryset(queryset, user)
+        return registry_filtered(queryset, custom_filters, user)
+    return queryset.filter(custom_filter_q(custom_filters)) if custom_filters else queryset
+
+
+def individuals_without_group(custom_filters=None, user=None):
+    """Enrolment candidates: non-deleted individuals with no membership row, custom-filtered, those ``user`` may
+    see (row security)."""
     queryset = Individual.objects.filter(is_deleted=False, groupindividual__isnull=True)
-    if custom_filters:
-        queryset = queryset.filter(custom_filter_q(custom_filters))
-    return queryset.distinct()
+    return _for_user(Individual, queryset, custom_filters, user).distinct()
 
 
-def groups_selectable(custom_filters=None):
+def groups_selectable(custom_filters=None, user=None):
+    """Non-deleted groups, custom-filtered, those ``user`` may see (row security)."""
     queryset = Group.objects.filter(is_deleted=False)
-    if custom_filters:
-        queryset = queryset.filter(custom_filter_q(custom_filters))
-    return queryset.distinct()
+    return _for_user(Group, queryset, custom_filters, user).distinct()
+
+
+def _visible_ids(model, user):
+    rows = model.get_queryset(model.objects.all(), user)
+    return None if not rows.query.where.children else rows.values("id")
+
+
+def visible_individual_ids(user):
+    """Ids (a subquery) of the individuals ``user``'s row security lets them see; None when it hides none."""
+    return _visible_ids(Individual, user)
+
+
+def visible_group_ids(user):
+    """Ids (a subquery) of the groups ``user``'s row security lets them see; None when it hides none."""
+    return _visible_ids(Group, user)
 
 
 def upload_individual_ids(upload_id):

@@ -10,7 +10,7 @@ import uuid
 
 from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db.models import F, Q
 
 from core import bulk
 from core.errors import ensure_success
@@ -21,8 +21,10 @@ from core.services import (
     model_representation,
     model_update,
     output_result_success,
+    service_operation,
 )
 from core.signals import register_service_signal
+from individual.apps import IndividualConfig
 from individual.membership import align_group_after_membership_change, sync_group_json_ext
 from individual.models import Group, GroupDataSource, GroupIndividual, Individual, IndividualDataSource
 from individual.models import IndividualDataSourceUpload
@@ -133,11 +135,30 @@ def _choice(value):
 class IndividualService(BaseService, UpdateChecker, DeleteChecker, signals="individual_service"):
     CHECKER_SOURCE = "IndividualService"
     BUSINESS_DATA_SERIALIZER = "individual.IndividualService"
+    CHECKER_EXTRA_OPERATIONS = ("undo_delete",)
     OBJECT_TYPE, VALIDATION = Individual, IndividualValidation
+
+    def needs_approval(self, operation, obj_data):
+        """Reversing a deletion is approved like the deletion itself (``check_individual_delete``)."""
+        return operation == "undo_delete" and bool(IndividualConfig.check_individual_delete)
+
+    @service_operation("create_undo_delete_task")
+    def create_undo_delete_task(self, obj_data):
+        """The approval task of ``undo_delete`` (business event ``IndividualService.undo_delete``)."""
+        if not hasattr(self, "_create_checker_task"):
+            raise ValidationError("Maker-checker needs the tasks_management module")
+        return self._create_checker_task(obj_data, "undo_delete")
+
+    def _adjust_create_payload(self, payload_data):
+        """On create as on update, the names and dob inside json_ext follow the top-level values."""
+        return self._sync_json_ext(payload_data, None)
 
     def _adjust_update_payload(self, payload_data):
         """The names and dob inside json_ext follow the top-level values (spec §6.1)."""
-        current = Individual.objects.filter(id=payload_data.get("id")).first()
+        return self._sync_json_ext(payload_data, Individual.objects.filter(id=payload_data.get("id")).first())
+
+    @staticmethod
+    def _sync_json_ext(payload_data, current):
         json_ext = payload_data.get("json_ext")
         source = copy.deepcopy(json_ext if json_ext is not None else (current.json_ext if current else None))
         if not isinstance(source, dict):
@@ -153,11 +174,8 @@ class IndividualService(BaseService, UpdateChecker, DeleteChecker, signals="indi
 
     @register_service_signal("individual_service.undo_delete")
     def undo_delete(self, obj_data):
-        obj = Individual.objects.select_for_update().filter(id=obj_data.get("id")).first()
-        if obj is None:
-            raise ValidationError(f"Individual {obj_data.get('id')} does not exist")
-        if not obj.is_deleted:
-            raise ValidationError(f"Individual {obj.id} is not deleted.")
+        self.validation_class.validate_undo_delete(self.user, **obj_data)
+        obj = Individual.objects.select_for_update().get(id=obj_data.get("id"))
         obj.is_deleted = False
         obj.save(user=self.user)
         return output_result_success(model_representation(obj))
@@ -165,8 +183,8 @@ class IndividualService(BaseService, UpdateChecker, DeleteChecker, signals="indi
     @register_service_signal("individual_service.select_individuals_to_benefit_plan", boundary=False)
     def select_individuals_to_benefit_plan(self, custom_filters, benefit_plan_id, status, user):
         """The selection of a confirmed enrolment (spec §6.4); a programme module enrols it (AFTER signal)."""
-        return _selection("individual", individuals_without_group(custom_filters), programmes().individual_ids,
-                          benefit_plan_id, status, user)
+        return _selection("individual", individuals_without_group(custom_filters, user or self.user),
+                          programmes().individual_ids, benefit_plan_id, status, user)
 
     @register_service_signal("individual_service.create_accept_enrolment_task", boundary=False)
     def create_accept_enrolment_task(self, individual_queryset, benefit_plan_id):
@@ -219,10 +237,51 @@ def _membership_payload(item, group_id=None):
     return data
 
 
+def _household_recipients(group_id):
+    """``(head individual id, primary recipient individual id)`` of the group's live memberships (str or None)."""
+    head = primary = None
+    for individual_id, role, recipient_type in GroupIndividual.objects.filter(
+            group_id=group_id, is_deleted=False).values_list("individual_id", "role", "recipient_type"):
+        if role == GroupIndividual.Role.HEAD:
+            head = str(individual_id)
+        if recipient_type == GroupIndividual.RecipientType.PRIMARY:
+            primary = str(individual_id)
+    return head, primary
+
+
+def _takes_over(item, head, primary):
+    """A new member given the role HEAD or the PRIMARY recipient type while the group already has one."""
+    individual_id = str(item.get("individual_id"))
+    return ((_choice(item.get("role")) == GroupIndividual.Role.HEAD and head not in (None, individual_id))
+            or (_choice(item.get("recipient_type")) == GroupIndividual.RecipientType.PRIMARY
+                and primary not in (None, individual_id)))
+
+
+def _household_checked():
+    """The household head and primary recipient (who is paid) change only through the checker while
+    ``check_group_individual_update`` is on."""
+    return bool(IndividualConfig.check_group_individual_update)
+
+
 class GroupService(BaseService, CreateChecker, UpdateChecker):
     CHECKER_SOURCE = "GroupService"
     BUSINESS_DATA_SERIALIZER = "individual.GroupService"
     OBJECT_TYPE, VALIDATION = Group, GroupValidation
+
+    def needs_approval(self, operation, obj_data):
+        """Replacing the members (``individuals_data`` of an update) so that the head or the primary recipient
+        leaves, or a newcomer takes either place, is a change the checker approves (``GroupService.update``)."""
+        individuals_data = obj_data.get("individuals_data")
+        if operation != "update" or individuals_data is None or not _household_checked():
+            return False
+        head, primary = _household_recipients(obj_data.get("id"))
+        wanted = {str(item.get("individual_id")) for item in individuals_data}
+        if (head and head not in wanted) or (primary and primary not in wanted):
+            return True
+        current = {str(i) for i in GroupIndividual.objects.filter(group_id=obj_data.get("id"), is_deleted=False)
+                   .values_list("individual_id", flat=True)}
+        return any(_takes_over(item, head, primary) for item in individuals_data
+                   if str(item.get("individual_id")) not in current)
 
     def _add_members(self, group, individuals_data):
         membership_service = GroupIndividualService(self.user)
@@ -282,15 +341,28 @@ class GroupService(BaseService, CreateChecker, UpdateChecker):
 
     @register_service_signal("group_service.select_groups_to_benefit_plan", boundary=False)
     def select_groups_to_benefit_plan(self, custom_filters, benefit_plan_id, status, user):
-        return _selection("group", groups_selectable(custom_filters), programmes().group_ids, benefit_plan_id,
-                          status, user)
+        return _selection("group", groups_selectable(custom_filters, user or self.user), programmes().group_ids,
+                          benefit_plan_id, status, user)
 
 
 # --- memberships --------------------------------------------------------------------------------
-class GroupIndividualService(BaseService, UpdateChecker):
+class GroupIndividualService(BaseService, CreateChecker, UpdateChecker, DeleteChecker):
     CHECKER_SOURCE = "GroupIndividualService"
     BUSINESS_DATA_SERIALIZER = "individual.GroupIndividualService"
     OBJECT_TYPE, VALIDATION = GroupIndividual, GroupIndividualValidation
+
+    def needs_approval(self, operation, obj_data):
+        """Adding a member as HEAD or PRIMARY recipient of a group that has one, or removing the head or the
+        primary recipient, waits for the checker (``GroupIndividualService.create`` / ``.delete``); ordinary
+        members, and the first head of an empty household, come and go directly."""
+        if not _household_checked():
+            return False
+        if operation == "create":
+            return _takes_over(obj_data, *_household_recipients(obj_data.get("group_id")))
+        if operation == "delete":
+            return GroupIndividual.objects.filter(id=obj_data.get("id"), is_deleted=False).filter(
+                Q(role=GroupIndividual.Role.HEAD) | Q(recipient_type=GroupIndividual.RecipientType.PRIMARY)).exists()
+        return False
 
     def _adjust_create_payload(self, payload_data):
         for key in ("role", "recipient_type"):

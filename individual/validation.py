@@ -1,5 +1,9 @@
 """Validation used by the individual services (raise django ValidationError)."""
+import datetime
+
 from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from core.validation import BaseModelValidation
 from individual.apps import IndividualConfig
@@ -31,10 +35,57 @@ def json_ext_errors(json_ext, schema=None):
 
 
 def validate_json_ext(json_ext):
+    if json_ext is not None and not isinstance(json_ext, dict):
+        raise ValidationError("json_ext must be a JSON object")
     errors = json_ext_errors(json_ext)
     if errors:
         raise ValidationError("json_ext does not match individual_schema: "
                               + "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        parsed = parse_date(str(value))
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationError(f"dob {value} is not a valid date")
+    return parsed
+
+
+def validate_village(location_id, what):
+    """An individual or a group lives in a village (locations of type ``V``), never in a region, district or
+    ward."""
+    if location_id in (None, ""):
+        return
+    from core.models import Location
+
+    location_type = Location.objects.filter(id=location_id).values_list("type", flat=True).first()
+    if location_type is None:
+        raise ValidationError(f"Location {location_id} does not exist")
+    if location_type != "V":
+        raise ValidationError(f"The location of {what} must be a village")
+
+
+def _validate_live(model, record_id):
+    """A member (or beneficiary) is a live record: a soft-deleted one is refused."""
+    record = model.objects.filter(id=record_id).only("id", "is_deleted").first()
+    if record is None:
+        raise ValidationError(f"{model.__name__} {record_id} does not exist")
+    if record.is_deleted:
+        raise ValidationError(f"{model.__name__} {record_id} is deleted")
+
+
+def validate_live_individual(individual_id):
+    _validate_live(Individual, individual_id)
+
+
+def validate_live_group(group_id):
+    _validate_live(Group, group_id)
 
 
 class IndividualValidation(BaseModelValidation):
@@ -49,6 +100,10 @@ class IndividualValidation(BaseModelValidation):
                     raise ValidationError(f"{field} is required")
         if (creating or "dob" in data) and not data.get("dob"):
             raise ValidationError("dob is required")
+        if data.get("dob") and _as_date(data["dob"]) > timezone.localdate():
+            raise ValidationError("dob can't be in the future")
+        if "location_id" in data:
+            validate_village(data["location_id"], "an individual")
         if "json_ext" in data:
             validate_json_ext(data.get("json_ext"))
 
@@ -73,15 +128,34 @@ class IndividualValidation(BaseModelValidation):
         if obj.is_deleted:
             raise ValidationError(f"Individual {data.get('id')} is already deleted")
 
+    @classmethod
+    def validate_undo_delete(cls, user, **data):
+        obj = Individual.objects.filter(id=data.get("id")).first()
+        if obj is None:
+            raise ValidationError(f"Individual {data.get('id')} does not exist")
+        if not obj.is_deleted:
+            raise ValidationError(f"Individual {obj.id} is not deleted.")
+
 
 class GroupValidation(BaseModelValidation):
     OBJECT_TYPE = Group
+
+    @classmethod
+    def _common(cls, data):
+        if "location_id" in data:
+            validate_village(data["location_id"], "a group")
+        if data.get("json_ext") is not None and not isinstance(data["json_ext"], dict):
+            raise ValidationError("json_ext must be a JSON object")
+        for item in data.get("individuals_data") or []:
+            if isinstance(item, dict) and item.get("individual_id"):
+                validate_live_individual(item["individual_id"])
 
     @classmethod
     def validate_create(cls, user, **data):
         code = data.get("code")
         if code is None or not str(code).strip():
             raise ValidationError("code is required")
+        cls._common(data)
 
     @classmethod
     def validate_update(cls, user, **data):
@@ -89,6 +163,7 @@ class GroupValidation(BaseModelValidation):
             raise ValidationError(f"Group {data.get('id')} does not exist")
         if "code" in data and (data["code"] is None or not str(data["code"]).strip()):
             raise ValidationError("code is required")
+        cls._common(data)
 
     @classmethod
     def validate_delete(cls, user, **data):
@@ -103,6 +178,9 @@ class GroupIndividualValidation(BaseModelValidation):
     def validate_create(cls, user, **data):
         if not data.get("group_id"):
             raise ValidationError("Missing group_id.")
+        validate_live_group(data["group_id"])
+        if data.get("individual_id"):
+            validate_live_individual(data["individual_id"])
 
     @classmethod
     def validate_update(cls, user, **data):
@@ -111,6 +189,10 @@ class GroupIndividualValidation(BaseModelValidation):
             raise ValidationError(f"no GroupIndividual found with this id {data.get('id')}")
         if pending_task_exists(membership.group_id):
             raise ValidationError(f"There is one task pending for the group {membership.group_id}.")
+        if data.get("group_id"):
+            validate_live_group(data["group_id"])
+        if data.get("individual_id"):
+            validate_live_individual(data["individual_id"])
 
     @classmethod
     def validate_delete(cls, user, **data):

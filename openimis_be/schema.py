@@ -14,9 +14,11 @@ class SecuredNodeField(graphene.relay.node.NodeField):
         resolve_node = super().wrap_resolve(parent_resolver)
 
         def resolve(root, info, **args):
+            from core.gql.node import check_global_id
             from core.rights import require
 
             require(info.context.user)
+            check_global_id(info, args.get("id"))
             return resolve_node(root, info, **args)
 
         return resolve

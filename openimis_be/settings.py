@@ -40,6 +40,11 @@ GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
 GRAPHIQL = env.bool("GRAPHIQL", default=DEBUG)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
+# Transport caps, checked before any costly work (core/views.py): body bytes (larger bodies are refused unread, 413),
+# then graphql-core's parser caps on lexical tokens and comments (400 while the document is read).
+GRAPHQL_MAX_BODY_SIZE = env.int("GRAPHQL_MAX_BODY_SIZE", default=1024 * 1024)
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=5_000)
+GRAPHQL_MAX_COMMENTS = env.int("GRAPHQL_MAX_COMMENTS", default=1_000)
 
 # The module list: each is a Django app that may contribute a schema, signals and demo data.
 # Modules not present in this checkout are skipped, so the assembly always starts.
@@ -71,6 +76,7 @@ INSTALLED_APPS = [
     "django_filters",
     "simple_history",
     "django_celery_beat",
+    "axes",
     *OPENIMIS_MODULES,
     *env.list("EXTRA_INSTALLED_APPS", default=[]),
     "openimis_be",
@@ -88,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked-out login answers HTTP 429 (core.throttle.lockout_response)
 ]
 
 ROOT_URLCONF = "openimis_be.urls"
@@ -110,20 +117,54 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A busy timeout keeps the eager celery tasks and the dev server from tripping over locks.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("timeout", 20)
+    # The embedded default must hold a small office's concurrent saves (20 at once, tests/security/
+    # test_concurrent_creates.py). A transaction takes the write lock when it begins (IMMEDIATE), so a writer
+    # waits its turn (busy timeout) instead of failing with "database is locked" when a transaction that read
+    # first cannot upgrade its lock; WAL lets readers go on while one writes (synchronous=NORMAL is WAL's safe
+    # setting: a crash may lose the last commits, never corrupt the file).
+    _sqlite = DATABASES["default"].setdefault("OPTIONS", {})
+    _sqlite.setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT", default=30))
+    _sqlite.setdefault("transaction_mode", "IMMEDIATE")
+    _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://openimis")}
+# Rights and location caches are invalidated by a generation counter. With a shared cache (CACHE_URL: Redis) the
+# counter lives there; with the per-process default (no Redis) it lives in the database, so a role change made
+# in one gunicorn or celery worker reaches every other worker at its next request. "cache" with a per-process
+# cache is refused by a system check (core.E002) when DEBUG is off.
+_PER_PROCESS_CACHES = ("LocMemCache",)
+CACHE_INVALIDATION = env.str(
+    "CACHE_INVALIDATION",
+    default="database" if CACHES["default"]["BACKEND"].endswith(_PER_PROCESS_CACHES) else "cache",
+)
+if CACHE_INVALIDATION not in ("cache", "database"):
+    raise environ.ImproperlyConfigured("CACHE_INVALIDATION must be 'cache' or 'database'")
 
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
-    "graphql_jwt.backends.JSONWebTokenBackend",
+    "graphql_jwt.backends.JSONWebTokenBackend",  # a valid token never meets the login throttle
+    "core.throttle.LoginThrottleBackend",  # django-axes: refuses locked-out usernames and clients
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# --- Login throttle (django-axes) -------------------------------------------------------------
+# Failed logins (every tokenAuth of a document, the admin login form) and resetPassword requests are counted in
+# the database per username and per client address: past LOGIN_FAILURE_LIMIT within LOGIN_COOLOFF_MINUTES the
+# username, or the client, is refused (HTTP 429) until LOGIN_COOLOFF_MINUTES after its last failure.
+AXES_ENABLED = env.bool("LOGIN_THROTTLE", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"  # shared by every process, no Redis needed
+AXES_LOCKOUT_CALLABLE = "core.throttle.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.throttle.client_ip"
+AXES_RESET_ON_SUCCESS = False  # a success of one account must not wipe the client's failures
+AXES_VERBOSE = False
+LOGIN_PROXY_COUNT = env.int("LOGIN_PROXY_COUNT", default=0)  # trusted reverse proxies adding X-Forwarded-For
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
      "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=8)}},

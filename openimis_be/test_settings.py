@@ -14,6 +14,9 @@ if not os.environ.get("CELERY_WORKER_TEST"):
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT", "/tmp/openimis-test-media")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+# One process: the counters may stay in the local cache (the suite's query counts assume it); the two-process
+# tests (tests/security/test_rights_cache.py) start their workers with CACHE_INVALIDATION=database.
+CACHE_INVALIDATION = os.environ.get("CACHE_INVALIDATION", "cache")
 GRAPHQL_INTROSPECTION = True
 
 # Test-only Django apps: every tests/<module>/test_app package with an apps.py is installed for the suite

@@ -1,19 +1,20 @@
+"""Enrolment records in Django admin: read-only with their history (benefit plans and beneficiaries change only
+through their services: validation, schema checks, maker-checker tasks)."""
 from django.contrib import admin
 
-from core.admin import HistoryModelAdmin
+from core.admin import ServiceOnlyModelAdmin
 from social_protection.models import BenefitPlan, BenefitPlanDataUploadRecords, Beneficiary, GroupBeneficiary
 
 
 @admin.register(BenefitPlan)
-class BenefitPlanAdmin(HistoryModelAdmin):
+class BenefitPlanAdmin(ServiceOnlyModelAdmin):
     list_display = ("code", "name", "type", "max_beneficiaries", "date_valid_from", "date_valid_to", "is_deleted")
     list_filter = ("type", "is_deleted")
     search_fields = ("code", "name", "institution")
-    readonly_fields = HistoryModelAdmin.readonly_fields + ("replacement_uuid",)
 
 
 @admin.register(Beneficiary)
-class BeneficiaryAdmin(HistoryModelAdmin):
+class BeneficiaryAdmin(ServiceOnlyModelAdmin):
     list_display = ("individual", "benefit_plan", "status", "date_valid_from", "is_deleted")
     list_filter = ("status", "is_deleted", "benefit_plan")
     search_fields = ("individual__first_name", "individual__last_name", "benefit_plan__code")
@@ -22,7 +23,7 @@ class BeneficiaryAdmin(HistoryModelAdmin):
 
 
 @admin.register(GroupBeneficiary)
-class GroupBeneficiaryAdmin(HistoryModelAdmin):
+class GroupBeneficiaryAdmin(ServiceOnlyModelAdmin):
     list_display = ("group", "benefit_plan", "status", "date_valid_from", "is_deleted")
     list_filter = ("status", "is_deleted", "benefit_plan")
     search_fields = ("group__code", "benefit_plan__code")
@@ -31,7 +32,7 @@ class GroupBeneficiaryAdmin(HistoryModelAdmin):
 
 
 @admin.register(BenefitPlanDataUploadRecords)
-class BenefitPlanDataUploadRecordsAdmin(HistoryModelAdmin):
+class BenefitPlanDataUploadRecordsAdmin(ServiceOnlyModelAdmin):
     list_display = ("benefit_plan", "workflow", "data_upload", "date_created")
     raw_id_fields = ("data_upload", "benefit_plan")
     list_select_related = ("benefit_plan", "data_upload")

@@ -56,6 +56,10 @@ PLAN_FIELDS = (*BUSINESS_MODEL_FIELDS, "code", "name", "max_beneficiaries", "cei
 class _PlanFields:
     has_payment_plans = graphene.Boolean()
 
+    @classmethod
+    def hidden_fields(cls, info):
+        return () if can_see_schema(info) else ("json_ext", "beneficiary_data_schema")
+
     resolve_json_ext = _guarded_json_ext
 
     def resolve_beneficiary_data_schema(root, info):
@@ -118,7 +122,9 @@ def joined(field_name):
 
 
 class _BeneficiaryType(HistoryModelType):
-    """A (group) beneficiary; its plan and its ``member`` (individual or group) come with the row."""
+    """A (group) beneficiary; its plan comes with the row. Its ``member`` (individual or group) is read by the
+    beneficiary right (spec §1.6: no registry right needed); the row itself is visible only when the registry's
+    row security lets the caller see that individual or group (``restrict``, ``granted_relations``)."""
 
     read_perms = BENEFICIARY_SEARCH
     member = None
@@ -129,10 +135,17 @@ class _BeneficiaryType(HistoryModelType):
         abstract = True
 
     @classmethod
-    def prime_page(cls, nodes, info):
-        """The members are a page of the registry's type too: what they refer to loads once for the page."""
-        super().prime_page(nodes, info)
-        registry_type(cls._meta.model, cls.member).prime_page([getattr(node, cls.member) for node in nodes], info)
+    def restrict(cls, queryset, user):
+        """Row security (issue 10): a (group) beneficiary is visible when the registry's row security lets the
+        caller see its individual (group) — lists, counts, filters, exports and ``node(id:)`` alike."""
+        from individual.selectors import visible_group_ids, visible_individual_ids
+
+        visible = (visible_group_ids if cls.member == "group" else visible_individual_ids)(user)
+        return queryset if visible is None else queryset.filter(**{f"{cls.member}_id__in": visible})
+
+    @classmethod
+    def hidden_fields(cls, info):
+        return () if can_see_schema(info) else ("json_ext",)
 
     resolve_benefit_plan = joined("benefit_plan")
     resolve_json_ext = _guarded_json_ext
@@ -142,8 +155,9 @@ class _BeneficiaryType(HistoryModelType):
 
 
 def member_field(model, member):
-    """The registry row a (group) beneficiary is about, read with the row (nullable, as it always was)."""
-    return graphene.Field(lambda: registry_type(model, member), resolver=joined(member))
+    """The registry row a (group) beneficiary is about (nullable: hidden by row security); resolved by core for
+    ``granted_relations``."""
+    return graphene.Field(lambda: registry_type(model, member))
 
 
 def member_filterset(model, member, filters):
@@ -151,7 +165,7 @@ def member_filterset(model, member, filters):
 
 
 class BeneficiaryGQLType(_BeneficiaryType):
-    member, masking = "individual", "beneficiary"
+    member, masking, granted_relations = "individual", "beneficiary", ("individual",)
     individual = member_field(Beneficiary, "individual")
 
     class Meta:
@@ -162,7 +176,7 @@ class BeneficiaryGQLType(_BeneficiaryType):
 
 
 class GroupBeneficiaryGQLType(_BeneficiaryType):
-    member, masking = "group", "group_beneficiary"
+    member, masking, granted_relations = "group", "group_beneficiary", ("group",)
     group = member_field(GroupBeneficiary, "group")
 
     class Meta:

@@ -11,7 +11,6 @@ from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.export import ExportableQueryMixin
 from core.gql.mutation import mutation_fields
 from core.gql_queries import ValidationMessageGQLType
-from core.masking import masking_policy
 from core.rights import require
 from individual.selectors import members_prefetch
 from social_protection import gql_mutations as mutations
@@ -28,7 +27,13 @@ from social_protection.gql_queries import (
     HistoricalBenefitPlan,
 )
 from social_protection.models import BenefitPlan, BenefitPlanDataUploadRecords, Beneficiary, GroupBeneficiary
-from social_protection.selectors import annotate_eligibility, apply_custom_filters, filter_plans, with_payment_plans
+from social_protection.selectors import (
+    annotate_eligibility,
+    apply_custom_filters,
+    filter_plans,
+    refuse_masked_beneficiary_filters,
+    with_payment_plans,
+)
 from social_protection.validation import schema_errors
 
 BfTypeEnum = graphene.Enum("BfTypeEnum", [("INDIVIDUAL", "INDIVIDUAL"), ("GROUP", "GROUP")])
@@ -45,8 +50,13 @@ def _plan_args():
 
 def _beneficiaries(info, model, custom_filters, is_eligible, filters, group=False):
     """(Group) beneficiaries, custom-filtered (spec §2.3), with their eligibility (spec §3.3)."""
-    require(info.context.user, BENEFICIARY_SEARCH, LIST_DENIED)
-    queryset = apply_custom_filters(model.objects.all(), custom_filters, group=group)
+    user = info.context.user
+    require(user, BENEFICIARY_SEARCH, LIST_DENIED)
+    # row security (the registry's, through the member) is the node type's: BeneficiaryGQLType.restrict
+    try:
+        queryset = apply_custom_filters(model.objects.all(), custom_filters, group=group, user=user)
+    except ValidationError as exc:
+        raise GraphQLError("; ".join(exc.messages))
     queryset = annotate_eligibility(queryset, filters.get("benefit_plan__id"), filters.get("status"), group=group)
     return queryset if is_eligible is None else queryset.filter(is_eligible=is_eligible)
 
@@ -58,6 +68,9 @@ def _validity(is_valid, message=None):
 
 class Query(ExportableQueryMixin, graphene.ObjectType):
     exportable_fields = ["beneficiary", "group_beneficiary"]
+    # columns of the registry row and the plan (``individual.first_name``, ``group.code``): masked by their own
+    # type's policy, under the registry's row security (core.gql.export)
+    export_relations = {"beneficiary": ["individual", "benefit_plan"], "group_beneficiary": ["group", "benefit_plan"]}
 
     benefit_plan = OrderedDjangoFilterConnectionField(BenefitPlanGQLType, **_plan_args())
     benefit_plan_history = OrderedDjangoFilterConnectionField(BenefitPlanHistoryGQLType, **_plan_args())
@@ -96,14 +109,18 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
 
     # --- beneficiaries ---
     def resolve_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None, **kwargs):
+        # the individuals come with the page; core shows each only if the registry's row security lets the
+        # caller see it (BeneficiaryGQLType.granted_relations: one query per page for a restricted caller)
         queryset = _beneficiaries(info, Beneficiary, custom_filters, is_eligible, kwargs)
-        return _finish_for_export(queryset.select_related("individual"))
+        return _finish_for_export(queryset.select_related("individual"), info.context.user)
 
     def resolve_group_beneficiary(self, info, custom_filters=None, is_eligible=None, client_mutation_id=None,
                                   **kwargs):
+        # the groups and their heads come with the page (access by the beneficiary right, spec §1.6); a group
+        # the caller's row security hides is null, and its members with it (a membership is visible by its group)
         queryset = _beneficiaries(info, GroupBeneficiary, custom_filters, is_eligible, kwargs, group=True)
-        # the groups' heads come with the page, like the groups themselves (access by the beneficiary right)
-        return _finish_for_export(queryset.select_related("group").prefetch_related(members_prefetch("group__")))
+        return _finish_for_export(queryset.select_related("group").prefetch_related(members_prefetch("group__")),
+                                  info.context.user)
 
     def resolve_beneficiary_data_upload_history(self, info, **kwargs):
         require(info.context.user, BENEFICIARY_SEARCH, LIST_DENIED)
@@ -166,11 +183,13 @@ def _refers_to_group_id(columns, fields):
     return any(str(name).replace(".", "__") == GROUP_ID_FIELD for name in names)
 
 
-def _group_json_filtered(queryset, custom_filters):
+def _group_json_filtered(queryset, custom_filters, user):
     """Spec §3.4: custom filters through individual's ``GroupIndividual`` wizard on relation ``group``
-    (the group's own ``json_ext``), instead of the any-member semantics of the list."""
+    (the group's own ``json_ext``, a copy of its head's: masked by the registry's policy), instead of the
+    any-member semantics of the list."""
     wizards = CustomFilterRegistryPoint.wizards("individual", "GroupIndividual")
     try:
+        refuse_masked_beneficiary_filters(custom_filters, user, group=True)
         if wizards:
             for wizard in wizards:
                 queryset = wizard().apply_filter_to_queryset(custom_filters, queryset, relation="group")
@@ -180,11 +199,11 @@ def _group_json_filtered(queryset, custom_filters):
         raise GraphQLError("; ".join(exc.messages))
 
 
-def _finish_for_export(queryset):
+def _finish_for_export(queryset, user):
     """Group-mode custom filters of a running group-beneficiary export (no-op for lists)."""
     state = _EXPORT.get()
     if state and state.get("group_custom_filters"):
-        queryset = _group_json_filtered(queryset, state["group_custom_filters"])
+        queryset = _group_json_filtered(queryset, state["group_custom_filters"], user)
     return queryset
 
 
@@ -206,14 +225,6 @@ def _export_resolver(list_name, resolver):
     return staticmethod(resolve)
 
 
-def _mask_patch(policy):
-    def patch(queryset, info):  # spec §6: masking, applied by core last, after every filter
-        return masking_policy(policy).mask_queryset(queryset, getattr(info.context, "user", None))
-
-    return patch
-
-
-Query.export_patches = {"beneficiary": [_mask_patch("beneficiary")],
-                        "group_beneficiary": [_mask_patch("group_beneficiary")]}
+# spec §6 masking of exports: core masks every JSON column by its owning type's policy, after every filter
 for _name in Query.exportable_fields:
     setattr(Query, f"resolve_{_name}_export", _export_resolver(_name, getattr(Query, f"resolve_{_name}_export")))

@@ -3,8 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
 
-from core.custom_filters import custom_filter_q
+from core.custom_filters import custom_filter_q, refuse_masked_filters
 from core.gql.filters import parse_uuid
+from individual.selectors import MASKING_POLICY as REGISTRY_MASKING
 from individual.selectors import live_memberships
 from individual.services import Programmes
 from social_protection.custom_filters import criteria_list
@@ -94,8 +95,17 @@ def annotate_eligibility(queryset, benefit_plan_id, status, group=False):
                                               output_field=BooleanField()))
 
 
-def apply_custom_filters(queryset, custom_filters, group=False):
-    """Beneficiaries: own ``json_ext``; group beneficiaries: ANY member's attributes (spec §2.3)."""
+def refuse_masked_beneficiary_filters(custom_filters, user, group=False):
+    """A filter on an attribute masked for ``user`` is refused (issue 10): the beneficiary's own JSON is masked
+    by the ``beneficiary`` policy, a group beneficiary's filters read its members' (the registry's policy)."""
+    refuse_masked_filters(custom_filters, user, REGISTRY_MASKING if group else "beneficiary")
+
+
+def apply_custom_filters(queryset, custom_filters, group=False, user=None):
+    """Beneficiaries: own ``json_ext``; group beneficiaries: ANY member's attributes (spec §2.3). With ``user``,
+    a filter on what is masked for them is refused."""
+    if user is not None:
+        refuse_masked_beneficiary_filters(custom_filters, user, group)
     for item in custom_filters or []:
         queryset = queryset.filter(_any_member_matches([item]) if group else custom_filter_q([item]))
     return queryset

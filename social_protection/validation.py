@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from core.validation import BaseModelValidation
+from individual.selectors import groups as registry_groups
+from individual.selectors import individuals as registry_individuals
 from social_protection.models import BenefitPlan, Beneficiary, GroupBeneficiary
 
 
@@ -40,10 +42,10 @@ def schema_errors(schema):
 
 def json_ext_errors(schema, json_ext):
     """One message per failing attribute of ``json_ext`` against the plan's schema (sorted by field)."""
+    if json_ext is not None and not isinstance(json_ext, dict):
+        return [_("json_ext must be a JSON object")]
     if not isinstance(schema, dict) or not schema or json_ext is None:
         return []
-    if not isinstance(json_ext, dict):
-        return [_("json_ext must be a JSON object")]
     validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     errors = []
     for error in validator_class(schema).iter_errors(json_ext):
@@ -102,6 +104,16 @@ class BenefitPlanValidation(BaseModelValidation):
                 errors.append(_("BenefitPlan name %(name)s already exists") % {"name": name})
         if data.get("beneficiary_data_schema") is not None:
             errors += schema_errors(data["beneficiary_data_schema"])
+        if data.get("json_ext") is not None and not isinstance(data["json_ext"], dict):
+            errors.append(_("json_ext must be a JSON object"))
+        for field in ("ceiling_per_beneficiary", "max_beneficiaries"):
+            value = data.get(field)
+            try:
+                negative = value is not None and value != "" and float(value) < 0
+            except (TypeError, ValueError):
+                negative = False  # not a number: the model validation names it
+            if negative:
+                errors.append(_("%(field)s can't be negative") % {"field": field})
         date_from = data.get("date_valid_from", current.date_valid_from if current else None)
         date_to = data.get("date_valid_to", current.date_valid_to if current else None)
         if date_from and date_to and date_to < date_from:
@@ -128,6 +140,8 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
         if plan.type != cls.OBJECT_TYPE.PLAN_TYPE:
             errors.append(cls.OBJECT_TYPE.TYPE_ERROR)
         member_id = data.get(f"{cls.MEMBER}_id")
+        if member_id:
+            errors += cls._member_errors(member_id)
         if member_id and cls.OBJECT_TYPE.objects.filter(
                 **{f"{cls.MEMBER}_id": member_id}, benefit_plan=plan, is_deleted=False).exists():
             errors.append(_("%(member)s %(id)s is already enrolled in %(plan)s")
@@ -148,6 +162,8 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
         if plan.type != cls.OBJECT_TYPE.PLAN_TYPE:
             errors.append(cls.OBJECT_TYPE.TYPE_ERROR)
         member_id = data.get(f"{cls.MEMBER}_id") or getattr(obj, f"{cls.MEMBER}_id")
+        if data.get(f"{cls.MEMBER}_id") and str(member_id) != str(getattr(obj, f"{cls.MEMBER}_id")):
+            errors += cls._member_errors(member_id)
         if str(plan.id) != str(obj.benefit_plan_id) or str(member_id) != str(getattr(obj, f"{cls.MEMBER}_id")):
             if cls.OBJECT_TYPE.objects.filter(**{f"{cls.MEMBER}_id": member_id}, benefit_plan=plan,
                                               is_deleted=False).exclude(id=obj.id).exists():
@@ -164,6 +180,18 @@ class _BaseBeneficiaryValidation(BaseModelValidation):
         if obj is None:
             raise ValidationError(_("%(model)s %(id)s does not exist")
                                   % {"model": cls.OBJECT_TYPE.__name__, "id": data.get("id")})
+
+    @classmethod
+    def _member_errors(cls, member_id):
+        """A beneficiary is a live individual (a group beneficiary a live group): soft-deleted ones are refused,
+        when the request is made and again when its approval task completes."""
+        members = registry_individuals() if cls.MEMBER == "individual" else registry_groups()
+        member = members.filter(id=member_id).values("is_deleted").first()
+        if member is None:
+            return [_("%(member)s %(id)s does not exist") % {"member": cls.MEMBER.capitalize(), "id": member_id}]
+        if member["is_deleted"]:
+            return [_("%(member)s %(id)s is deleted") % {"member": cls.MEMBER.capitalize(), "id": member_id}]
+        return []
 
 
 class BeneficiaryValidation(_BaseBeneficiaryValidation):

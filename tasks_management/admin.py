@@ -1,23 +1,21 @@
+"""Task records in Django admin: read-only with their history (groups, executors and tasks change only through
+their services: executors, completion policies, votes and the maker-checker outcome)."""
 from django.contrib import admin
 
-from core.admin import HistoryModelAdmin
+from core.admin import ServiceOnlyInline, ServiceOnlyModelAdmin
 from tasks_management.models import Task, TaskExecutor, TaskGroup
 
 
-class TaskExecutorInline(admin.TabularInline):
+class TaskExecutorInline(ServiceOnlyInline):
     model = TaskExecutor
     fk_name = "task_group"
-    extra = 0
     fields = ("user", "is_deleted", "date_created", "user_created")
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False  # executors are managed through the group service (updateTaskGroup userIds)
+    show_change_link = False
 
 
 @admin.register(TaskGroup)
-class TaskGroupAdmin(HistoryModelAdmin):
+class TaskGroupAdmin(ServiceOnlyModelAdmin):
     list_display = ("code", "completion_policy", "completion_threshold", "is_deleted", "date_created")
     search_fields = ("code",)
     list_filter = ("completion_policy", "is_deleted")
@@ -25,7 +23,7 @@ class TaskGroupAdmin(HistoryModelAdmin):
 
 
 @admin.register(TaskExecutor)
-class TaskExecutorAdmin(HistoryModelAdmin):
+class TaskExecutorAdmin(ServiceOnlyModelAdmin):
     list_display = ("user", "task_group", "is_deleted", "date_created")
     list_filter = ("is_deleted",)
     search_fields = ("user__username", "task_group__code")
@@ -33,14 +31,10 @@ class TaskExecutorAdmin(HistoryModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(HistoryModelAdmin):
-    """Read-mostly: votes, status and payload change only through the services (maker-checker)."""
+class TaskAdmin(ServiceOnlyModelAdmin):
+    """Votes, status and payload change only through the services (maker-checker)."""
 
     list_display = ("id", "source", "business_event", "status", "task_group", "is_deleted", "date_created")
     list_filter = ("status", "is_deleted", "source")
     search_fields = ("id", "source", "business_event", "entity_id")
     list_select_related = ("task_group",)
-    readonly_fields = HistoryModelAdmin.readonly_fields + (
-        "status", "business_status", "data", "entity_type", "entity_id", "business_event",
-        "executor_action_event", "business_data_serializer", "emission_key", "task_group", "source",
-    )

@@ -402,6 +402,9 @@ class _CheckerLogicBase:
 
     CHECKER_SOURCE = None
     BUSINESS_DATA_SERIALIZER = None
+    # operations beyond create/update/delete whose approval tasks the service creates itself (with
+    # ``_create_checker_task(obj_data, "<operation>")``) and which the completion handler replays
+    CHECKER_EXTRA_OPERATIONS = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -437,6 +440,12 @@ class _CheckerLogicBase:
             task_data["entity"] = entity
             if operation == "update":
                 task_data["data"]["current_data"] = self._current_data(entity, incoming)
+        elif operation != "create":  # an extra operation (CHECKER_EXTRA_OPERATIONS), e.g. undo_delete
+            entity = self.OBJECT_TYPE.objects.filter(id=obj_data.get("id")).first()
+            if entity is None:
+                raise ValidationError(_("%(model)s %(id)s does not exist") % {
+                    "model": self.OBJECT_TYPE.__name__, "id": obj_data.get("id")})
+            task_data["entity"] = entity
         return ensure_success(TaskService(self.user).create(task_data))
 
 
@@ -471,6 +480,7 @@ def supported_checker_operations(service_class):
         operations.add("update")
     if issubclass(service_class, DeleteCheckerLogicServiceMixin):
         operations.add("delete")
+    operations.update(getattr(service_class, "CHECKER_EXTRA_OPERATIONS", ()))
     return operations
 
 

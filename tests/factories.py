@@ -12,6 +12,7 @@ import factory
 from django.contrib.contenttypes.models import ContentType
 
 from core.models import InteractiveUser, Location, MutationLog, Role, RoleRight, User, UserDistrict
+from core.models_auth import SharedCacheGeneration, TokenGeneration
 
 
 def acting_user():
@@ -94,6 +95,22 @@ class MutationLogFactory(factory.django.DjangoModelFactory):
     json_content = "{}"
     user = factory.SubFactory(UserFactory)
     client_mutation_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+
+
+class TokenGenerationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TokenGeneration
+
+    user = factory.SubFactory(UserFactory)
+    generation = factory.Sequence(lambda n: n + 1)
+
+
+class SharedCacheGenerationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SharedCacheGeneration
+
+    key = factory.Sequence(lambda n: f"family-{n}")
+    value = factory.LazyFunction(lambda: uuid.uuid4().hex)
 
 
 def mutation_link_factory(model, field, target_factory):

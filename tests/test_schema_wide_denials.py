@@ -2,8 +2,9 @@
 
 * every top-level Query field, called anonymously and as a logged-in user holding NO rights, must return
   nothing (null / empty list / ``totalCount: 0``, with or without an error);
-* every logged mutation (payload with ``internalId``) sent by those two users must end as a failed
-  ``MutationLog`` and must not change any row of the database.
+* every logged mutation (payload with ``internalId``) sent by those two users must be refused and must not change
+  any row of the database: the anonymous call visibly (``mutation.authentication_required``, no log), the
+  logged-in one as a failed ``MutationLog``.
 
 New fields are picked up automatically: a field that is public by design must be added, with its reason,
 to one of the explicit lists below (taken from README.md "Core GraphQL API" and the module sections).
@@ -334,6 +335,13 @@ def test_logged_mutations_are_denied_without_rights(demo_data, no_rights_user, g
         before = db_counts()
         content = client.query(mutation_document(name, inputs.get(name, {}), str(uuid.uuid4())))
         payload = (content.get("data") or {}).get(name)
+        messages = [e.get("message") for e in content.get("errors") or []]
+        if user is None and payload is None and messages == ["mutation.authentication_required"]:
+            # anonymous: refused visibly before any log is written (issue 10 item 27)
+            if db_counts() != before:
+                failures.append((name, "rows changed"))
+            checked.append(name)
+            continue
         if payload is None:  # refused before the pipeline (e.g. input validation): nothing ran
             failures.append((name, "no payload", content.get("errors")))
             continue

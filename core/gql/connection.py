@@ -52,7 +52,13 @@ def order_terms(order_by):
     return terms
 
 
-def apply_order(queryset, order_by):
+def apply_order(queryset, order_by, allowed=None):
+    """``queryset`` ordered by the client's ``orderBy`` terms (plus the primary key, for stable pages).
+
+    ``allowed`` maps each orderable path to the ORM path it orders by (see :func:`orderable_paths`); a term
+    outside it is refused (ValueError, a client error), so no column the list does not expose (``password``,
+    a masked JSON attribute, a relation's hidden fields) can serve as an ordering oracle. Without ``allowed``
+    (server code) any model path goes. Annotations the resolver added are always orderable."""
     terms = order_terms(order_by)
     model = queryset.model
     valid = []
@@ -60,11 +66,16 @@ def apply_order(queryset, order_by):
         if term == "?":
             valid.append("?")
             continue
-        path = term.lstrip("-")
-        if path in queryset.query.annotations or _is_model_path(model, path):
+        sign, path = ("-" if term.startswith("-") else ""), term.lstrip("-")
+        if path in queryset.query.annotations:
+            valid.append(term)
+        elif allowed is not None and path in allowed:
+            valid.append(sign + allowed[path])
+        elif allowed is None and _is_model_path(model, path):
             valid.append(term)
         else:
-            raise ValueError(f"Cannot order by '{term}'")
+            raise ValueError(f"Cannot order by '{term}': orderBy accepts the list's own fields and its filter "
+                             "fields only")
     pk = model._meta.pk.name
     if valid:
         if not any(t.lstrip("-") in (pk, "id") for t in valid) and "?" not in valid:
@@ -86,38 +97,105 @@ def _is_model_path(model, path):
     return True
 
 
+def _orderable_target(model, path):
+    """The ORM path ordering by ``path`` uses, or None: each step a forward single-valued relation, the last a
+    concrete column that is not JSON (a foreign key orders by its key column, never by the target's Meta.ordering)."""
+    parts = path.split("__")
+    for index, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except Exception:
+            return None
+        if not getattr(field, "concrete", False) or isinstance(field, models.JSONField):
+            return None  # reverse relations, generic relations, JSON attributes
+        if field.many_to_many or field.one_to_many:
+            return None
+        if index == len(parts) - 1:
+            if field.is_relation:
+                return "__".join([*parts[:-1], field.attname])
+            return path
+        if not field.is_relation or field.related_model is None:
+            return None
+        model = field.related_model
+    return None
+
+
+_ORDERABLE = {}
+
+
+def orderable_paths(node_type, filterset_class=None):
+    """``{path: ORM path}`` a list of ``node_type`` may be ordered by: the type's own exposed fields and the
+    paths of its filter set (what the caller may already filter on), when they name an orderable column."""
+    key = (node_type, filterset_class)
+    if key not in _ORDERABLE:
+        model = node_type._meta.model
+        names = set(getattr(node_type._meta, "fields", {}) or {}) | {"id", model._meta.pk.name}
+        filters = getattr(filterset_class, "base_filters", None) or {}
+        names |= {getattr(f, "field_name", None) for f in filters.values()} - {None}
+        allowed = {}
+        for name in names:
+            target = _orderable_target(model, name)
+            if target is not None:
+                allowed[name] = target
+        _ORDERABLE[key] = allowed
+    return _ORDERABLE[key]
+
+
 # --- selection-driven select_related / prefetch_related -----------------------------------------
-def _selections(node, info):
-    if node is None or node.selection_set is None:
-        return
-    for sel in node.selection_set.selections:
-        if isinstance(sel, FieldNode):
-            yield sel
+# As graphql-core collects fields, the walkers below merge the fields of one level and expand each fragment once
+# per level: a document spreading the same fragments many times (2^n paths) costs linear time, not exponential.
+def _selections(nodes, info):
+    """The field nodes directly selected by ``nodes`` (a node or a list), in document order, each fragment
+    expanded once."""
+    if not isinstance(nodes, (list, tuple)):
+        nodes = [nodes]
+    visited, found = set(), []
+    stack = [iter([sel for node in nodes if node is not None and node.selection_set is not None
+                   for sel in node.selection_set.selections])]
+    while stack:
+        sel = next(stack[-1], None)
+        if sel is None:
+            stack.pop()
+        elif isinstance(sel, FieldNode):
+            found.append(sel)
         elif isinstance(sel, InlineFragmentNode):
-            yield from _selections(sel, info)
-        elif isinstance(sel, FragmentSpreadNode):
+            stack.append(iter(sel.selection_set.selections))
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in visited:
+            visited.add(sel.name.value)
             fragment = info.fragments.get(sel.name.value)
             if fragment is not None:
-                yield from _selections(fragment, info)
+                stack.append(iter(fragment.selection_set.selections))
+    return found
+
+
+def _grouped(nodes, info):
+    """``{name: [field nodes]}`` of the fields ``nodes`` select, in document order."""
+    groups = {}
+    for sel in _selections(nodes, info):
+        groups.setdefault(sel.name.value, []).append(sel)
+    return groups
 
 
 def selected(info, name):
     """True when a field called ``name`` appears anywhere in the selection set of this query field."""
-    stack = list(info.field_nodes)
-    while stack:
-        node = stack.pop()
-        for sel in _selections(node, info):
-            if sel.name.value == name:
-                return True
-            stack.append(sel)
+    level = list(info.field_nodes)
+    for _ in range(64):  # deeper than any document the depth limit lets through
+        if not level:
+            return False
+        groups = _grouped(level, info)
+        if name in groups:
+            return True
+        level = [sel for sels in groups.values() for sel in sels if sel.selection_set is not None]
     return False
 
 
+def _children(nodes, name, info):
+    return _grouped(nodes, info).get(name, [])
+
+
 def _child(node, name, info):
-    for sel in _selections(node, info):
-        if sel.name.value == name:
-            return sel
-    return None
+    found = _children(node, name, info)
+    return found or None
 
 
 def _relation_map(model):
@@ -132,27 +210,27 @@ def _relation_map(model):
     return relations
 
 
-def _walk(model, node, info, prefix, in_prefetch, select, prefetch, depth=0):
-    if depth > 4:
+def _walk(model, nodes, info, prefix, in_prefetch, select, prefetch, depth=0):
+    if depth > 4 or not nodes:
         return
     relations = _relation_map(model)
-    for sel in _selections(node, info):
-        found = relations.get(to_snake_case(sel.name.value))
+    for name, sels in _grouped(nodes, info).items():
+        found = relations.get(to_snake_case(name))
         if found is None:
             continue
         accessor, field = found
         path = prefix + accessor
         if (field.many_to_one or field.one_to_one) and not in_prefetch:
             select.add(path)
-            _walk(field.related_model, sel, info, path + "__", False, select, prefetch, depth + 1)
+            _walk(field.related_model, sels, info, path + "__", False, select, prefetch, depth + 1)
         else:
             # one extra query per relation for the whole page, never one per row
             prefetch.add(path)
-            target = sel
-            edges = _child(sel, "edges", info)
-            if edges is not None:
-                target = _child(edges, "node", info)
-            _walk(field.related_model, target, info, path + "__", True, select, prefetch, depth + 1)
+            targets = sels
+            edges = _children(sels, "edges", info)
+            if edges:
+                targets = _children(edges, "node", info)
+            _walk(field.related_model, targets, info, path + "__", True, select, prefetch, depth + 1)
 
 
 def optimize_queryset(queryset, info, node_path=("edges", "node")):
@@ -190,5 +268,10 @@ class OrderedDjangoFilterConnectionField(DjangoFilterConnectionField):
         if user is None or not user.is_authenticated:
             raise PermissionDenied("unauthorized")
         queryset = super().resolve_queryset(connection, iterable, info, args, filtering_args, filterset_class)
-        queryset = apply_order(queryset, args.get("orderBy"))
+        node_type = connection._meta.node
+        allowed = orderable_paths(node_type, filterset_class)
+        hidden = set(getattr(node_type, "hidden_fields", lambda _info: ())(info) or ())
+        if hidden:  # a column this caller reads as null is no ordering oracle either
+            allowed = {path: target for path, target in allowed.items() if path.split("__")[0] not in hidden}
+        queryset = apply_order(queryset, args.get("orderBy"), allowed=allowed)
         return optimize_queryset(queryset, info)

@@ -9,6 +9,17 @@ A large export stores for its worker a declarative description — the export fi
 client sent them, the columns, the user — never a pickled query: the worker rebuilds the queryset through
 the list's own resolver as that user, so rights, row security and masking are applied again by the code
 deployed when it runs.
+
+Columns (``fields``) are an explicit set per list, never any ORM path: the concrete model fields the list's node
+type exposes (``json_ext`` and its keys ``json_ext__<key>``, a foreign key as its id ``<fk>`` / ``<fk>__id``), and
+the same columns of the relations the declaring Query lists in ``export_relations`` (``individual__first_name``).
+Anything else is refused before a file is stored. Each column is then secured like the list shows it:
+
+* every JSON column is masked by the masking policy of the type that owns it (``json_ext`` by the node type's,
+  ``group__json_ext`` by the group type's …);
+* a field the type hides from the caller (``hidden_fields(info)``) is exported empty;
+* a relation's columns follow the relation's own rules: the related type's rights (unless the node type grants
+  the relation, ``granted_relations``) and its row security, row by row, in the same SQL statement.
 """
 import csv
 import io
@@ -18,8 +29,11 @@ from types import SimpleNamespace
 
 import graphene
 from graphene.utils.str_converters import to_camel_case
+from graphene_django.registry import get_global_registry
+from graphql import GraphQLError
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db.models import Case, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from core.gql.connection import OrderedDjangoFilterConnectionField
@@ -129,10 +143,9 @@ def create_export(user, queryset, fields, columns, file_format, model_name, sour
     file_format = (file_format or "csv").lower()
     if file_format not in SUPPORTED_FORMATS:
         raise ValueError(f"Unsupported export format {file_format}; use csv or xlsx")
+    fields = [f for f in fields or [] if f]
     if not fields:
         raise ValueError("Choose at least one field to export")
-    fields = [f for f in fields if f]
-    _validate_fields(queryset.model, fields)
     name = f"{uuid.uuid4()}.{file_format}"
     export = ExportableQueryModel.objects.create(
         name=name, model=model_name, user=user, file_format=file_format,
@@ -184,18 +197,136 @@ def queryset_of(export):
         kwargs[argument.out_name or name] = coerce_input_value(value, argument.type)
     request = SimpleNamespace(user=export.user, META={}, COOKIES={}, GET={}, POST={})
     info = SimpleNamespace(context=request, field_nodes=[], fragments={}, variable_values={})
-    return list_queryset(declaring_query, list_name, list_field, info, kwargs)
+    fields = export_fields_of(export)["fields"]
+    columns = export_columns(declaring_query, list_name, list_field, fields, spec["field"])  # rules of today
+    return secure_columns(list_queryset(declaring_query, list_name, list_field, info, kwargs), columns, info)
 
 
-def _validate_fields(model, fields):
-    plain, json_keys, expand = _split_json_fields(fields)
-    queryset = model.objects.all()
-    try:
-        paths = [p for _, p in plain] + [b for _, b, _ in json_keys] + [p for _, p in expand]
-        queryset.values_list(*paths).query.get_compiler("default")
-        str(queryset.values_list(*paths).query)
-    except Exception as exc:
-        raise ValueError(f"Unknown export field: {exc}")
+# --- the columns a list exports ---------------------------------------------------------------------------------
+JSON_COLUMN = "json_ext"
+
+
+class ExportColumn:
+    """A requested field resolved against the list: the database path it reads (``individual__json_ext`` for the
+    key ``individual.json_ext__email``), the type that owns the value, the relation it goes through (None for the
+    list's own columns) and the model field."""
+
+    def __init__(self, path, owner, field, relation=None, relation_field=None):
+        self.path, self.owner, self.field = path, owner, field
+        self.relation, self.relation_field = relation, relation_field
+
+
+def node_type_of(list_field):
+    connection = list_field.type
+    while hasattr(connection, "of_type"):
+        connection = connection.of_type
+    return connection._meta.node
+
+
+def _exposed_fields(node_type):
+    """The concrete model fields a node type exposes, by name."""
+    exposed = node_type._meta.fields
+    return {f.name: f for f in node_type._meta.model._meta.concrete_fields if f.name in exposed}
+
+
+def _own_column(node_type, parts, relation=None, relation_field=None):
+    """The column ``parts`` of ``node_type``: a field, a key of its ``json_ext``, or a foreign key's id."""
+    field = _exposed_fields(node_type).get(parts[0])
+    if field is None:
+        return None
+    prefix = f"{relation}__" if relation else ""
+    if len(parts) == 1:
+        return ExportColumn(prefix + field.name, node_type, field, relation, relation_field)
+    if field.name == JSON_COLUMN and all(parts[1:]):  # json_ext__<key>: the whole JSON is read (then masked)
+        return ExportColumn(prefix + field.name, node_type, field, relation, relation_field)
+    if field.is_relation and parts[1:] in (["id"], ["pk"]):
+        return ExportColumn(prefix + field.attname, node_type, field, relation, relation_field)
+    return None
+
+
+def _relation_column(node_type, relations, parts):
+    if len(parts) < 2 or parts[0] not in relations:
+        return None
+    field = _exposed_fields(node_type).get(parts[0])
+    if field is None or not field.is_relation:
+        return None
+    from core.gql.types import ProtectedType
+
+    target = get_global_registry().get_type_for_model(field.related_model)
+    if target is None or not issubclass(target, ProtectedType):
+        return None
+    column = _own_column(target, parts[1:], relation=field.name, relation_field=field)
+    if column is not None:
+        column.holder = node_type
+    return column
+
+
+def export_columns(declaring_query, list_name, list_field, fields, export_name):
+    """Each requested field resolved to an :class:`ExportColumn` of the list, or a clear error naming it."""
+    node_type = node_type_of(list_field)
+    relations = declaring_query.__dict__.get("export_relations", {}).get(list_name, ())
+    columns = []
+    for name in fields:
+        parts = _field_path(str(name)).split("__")
+        column = _own_column(node_type, parts) or _relation_column(node_type, relations, parts)
+        if column is None:
+            raise GraphQLError(f"Unknown export field '{name}': not a column of {export_name}")
+        columns.append(column)
+    return columns
+
+
+def _replace_column(queryset, path, expression):
+    """``values_list(path)`` reads ``expression`` instead of the column (a select annotation of the same name
+    takes precedence, see ``core.masking.mask_queryset``); ``F(path)`` inside it still reads what was there."""
+    queryset.query.add_annotation(expression, path, select=True)
+
+
+def secure_columns(queryset, columns, info):
+    """The list's rows with each exported column as the caller may read it (masking, hidden fields, the rights
+    and row security of relations), all in the one SQL statement that streams the file."""
+    from core.masking import masking_policy
+
+    user = getattr(info.context, "user", None)
+    queryset = queryset.all()
+    done, hidden, visible = set(), {}, {}
+    for column in columns:
+        if column.path in done:
+            continue
+        done.add(column.path)
+        owner = column.owner
+        if owner not in hidden:
+            hidden[owner] = set(owner.hidden_fields(info))
+        if column.field.name in hidden[owner]:
+            _replace_column(queryset, column.path, Value(None, output_field=column.field))
+            continue
+        if column.field.name == JSON_COLUMN and owner.masking:
+            queryset = masking_policy(owner.masking).mask_queryset(queryset, user, json_paths=(column.path,))
+        if column.relation is None:
+            continue
+        if column.relation not in visible:
+            visible[column.relation] = _visible_related(column, info, user)
+        condition = visible[column.relation]
+        if condition is False:
+            _replace_column(queryset, column.path, Value(None, output_field=column.field))
+        elif condition is not None:
+            output = JSONField() if column.field.name == JSON_COLUMN else column.field
+            _replace_column(queryset, column.path, Case(When(condition, then=F(column.path)), default=Value(None),
+                                                        output_field=output))
+    return queryset
+
+
+def _visible_related(column, info, user):
+    """For a relation's columns: False (the caller may not read the related type), None (every related row is
+    visible) or a condition on the list's rows (the related row passes its row security)."""
+    target = column.owner
+    if column.relation not in column.holder.granted_relations and not target.readable(info):
+        return False
+    if not target.has_row_security():
+        return None
+    rows = target.restrict(target._meta.model._default_manager.all(), user)
+    if not rows.query.where:  # an unrestricted caller
+        return None
+    return Q(**{f"{column.relation}__in": rows.values("pk")})
 
 
 def _export_resolver(list_name, list_field, declaring_query):
@@ -204,6 +335,9 @@ def _export_resolver(list_name, list_field, declaring_query):
         from core.gql.mutation import to_external
 
         queryset = list_queryset(declaring_query, list_name, list_field, info, kwargs)
+        secured = export_columns(declaring_query, list_name, list_field, [f for f in fields or [] if f],
+                                 info.field_name)
+        queryset = secure_columns(queryset, secured, info)
         columns = json.loads(fields_columns) if fields_columns else {}
         by_python_name = {argument.out_name or name: (name, argument)
                           for name, argument in info.parent_type.fields[info.field_name].args.items()}
@@ -217,10 +351,13 @@ def _export_resolver(list_name, list_field, declaring_query):
 
 
 class ExportableQueryMixin:
-    """``exportable_fields``: list fields that get an export; ``export_patches``: ``{list_name: [fn(queryset,
-    info) -> queryset]}`` applied in order to the final queryset of that export (declared on the module's Query)."""
+    """``exportable_fields``: list fields that get an export; ``export_relations``: ``{list_name: [relation, …]}``
+    foreign keys of the node type whose columns the export may include (``individual__first_name``), under the
+    related type's rules; ``export_patches``: ``{list_name: [fn(queryset, info) -> queryset]}`` applied in order
+    to the final queryset of that export (declared on the module's Query)."""
 
     exportable_fields: list = []
+    export_relations: dict = {}
     export_patches: dict = {}
 
     def __init_subclass__(cls, **kwargs):

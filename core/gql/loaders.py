@@ -97,3 +97,16 @@ class NodeLoader(BatchLoader):
         if objects:  # their own links (e.g. a membership's individual, then its location) load per page too
             self.node_type.prime_page(objects, self.info)
         return {obj.pk: obj for obj in objects}
+
+
+class RowSecurityLoader(NodeLoader):
+    """Objects of ``node_type`` by primary key under its row security only: for a relation that the holder's
+    right grants (``ProtectedType.granted_relations``), e.g. a beneficiary's individual read by the beneficiary
+    right, shown only when the caller's districts let them see that individual. One query per page."""
+
+    def batch_load(self, keys):
+        model = self.node_type._meta.model
+        objects = list(self.node_type.restrict(model._default_manager.filter(pk__in=keys), self.user))
+        if objects:
+            self.node_type.prime_page(objects, self.info)
+        return {obj.pk: obj for obj in objects}

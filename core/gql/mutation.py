@@ -7,8 +7,11 @@ failed mutation leaves the database as it was.
 import datetime
 import decimal
 import enum
+import hashlib
+import hmac
 import json
 import logging
+import math
 import uuid
 
 import graphene
@@ -16,7 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
-from graphql import GraphQLInputObjectType, GraphQLList, GraphQLNonNull
+from graphene.utils.str_converters import to_camel_case
+from graphql import GraphQLError, GraphQLInputObjectType, GraphQLList, GraphQLNonNull
 from graphql.utilities import coerce_input_value
 
 from core.models import MutationLog
@@ -152,6 +156,9 @@ class OpenIMISMutation(graphene.relay.ClientIDMutation):
     @classmethod
     def mutate_and_get_payload(cls, root, info, **data):
         user = info.context.user
+        if not (user and user.is_authenticated):
+            # refused visibly, as upstream does: no log (nobody could ever read it), no internalId to poll
+            raise PermissionDenied("mutation.authentication_required")
         client_mutation_id = data.get("client_mutation_id")
         label = data.get("client_mutation_label")
         if label and len(label) > 255:
@@ -159,30 +166,27 @@ class OpenIMISMutation(graphene.relay.ClientIDMutation):
         input_type = _unwrap(info.parent_type.fields[info.field_name].args["input"].type)
         external = to_external({k: v for k, v in data.items() if k != "mutation_extensions"}, input_type)
         logged_input, has_secrets = redact(external)
-        authenticated = bool(user and user.is_authenticated)
+        fingerprint = input_fingerprint(info.field_name, external)
 
-        if authenticated and client_mutation_id:
+        if client_mutation_id:
             previous = MutationLog.objects.filter(user=user, client_mutation_id=client_mutation_id).first()
             if previous is not None:  # a replay returns the first outcome, it never runs twice
-                return cls(client_mutation_id=client_mutation_id, internal_id=str(previous.id))
+                return cls._replay(previous, info.field_name, fingerprint, client_mutation_id, logged_input)
         try:
             with transaction.atomic():
                 log = MutationLog.objects.create(
                     json_content=json.dumps(logged_input),
-                    user=user if authenticated else None,
+                    user=user,
                     client_mutation_id=client_mutation_id,
                     client_mutation_label=label,
                     client_mutation_details=json.dumps(data.get("client_mutation_details"))
                     if data.get("client_mutation_details") else None,
-                    json_ext={"input_type": input_type.name, "mutation_field": info.field_name},
+                    json_ext={"input_type": input_type.name, "mutation_field": info.field_name,
+                              "input_fingerprint": fingerprint},
                 )
         except IntegrityError:  # the same id arrived twice at the same moment
             previous = MutationLog.objects.get(user=user, client_mutation_id=client_mutation_id)
-            return cls(client_mutation_id=client_mutation_id, internal_id=str(previous.id))
-
-        if not authenticated:
-            log.mark_as_failed([{"message": "mutation.authentication_required", "detail": "PermissionDenied"}])
-            return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
+            return cls._replay(previous, info.field_name, fingerprint, client_mutation_id, logged_input)
 
         if getattr(user, "language", None):
             translation.activate(user.language)
@@ -208,6 +212,46 @@ class OpenIMISMutation(graphene.relay.ClientIDMutation):
         return cls(client_mutation_id=client_mutation_id, internal_id=str(log.id))
 
 
+    @classmethod
+    def _replay(cls, previous, field_name, fingerprint, client_mutation_id, logged_input):
+        """An idempotency key (Stripe's rule): only the same mutation with the same input replays the first
+        outcome; the same ``clientMutationId`` with anything else is refused, naming the id, and nothing runs."""
+        ext = previous.json_ext or {}
+        previous_field = ext.get("mutation_field")
+        if "input_fingerprint" in ext:
+            same_input = ext["input_fingerprint"] == fingerprint
+        else:  # a log written before fingerprints: compare the logged inputs (masked secrets never compare equal)
+            same_input = REDACTED not in previous.json_content and _comparable(previous.json_content) == \
+                _comparable(json.dumps(logged_input))
+        if previous_field == field_name and same_input:
+            return cls(client_mutation_id=client_mutation_id, internal_id=str(previous.id))
+        what = "with a different input" if previous_field == field_name else f"for {previous_field or 'another mutation'}"
+        raise GraphQLError(
+            f'clientMutationId "{client_mutation_id}" was already used {what} '
+            f"(mutation log {previous.id}); send a new clientMutationId for a new mutation"
+        )
+
+
+# Client bookkeeping that may differ between two sends of the same mutation (a retry may relabel it).
+_NOT_FINGERPRINTED = {"clientMutationLabel", "clientMutationDetails"}
+
+
+def _comparable(json_text):
+    try:
+        value = json.loads(json_text)
+    except ValueError:
+        return None
+    return {k: v for k, v in value.items() if k not in _NOT_FINGERPRINTED} if isinstance(value, dict) else value
+
+
+def input_fingerprint(field_name, external):
+    """Keyed digest of a mutation and its full input (secrets included, so two passwords never compare equal;
+    keyed with SECRET_KEY, so the digest stored in the log is no offline oracle for them)."""
+    relevant = {k: v for k, v in (external or {}).items() if k not in _NOT_FINGERPRINTED}
+    canonical = json.dumps([field_name, relevant], sort_keys=True, separators=(",", ":"), default=str)
+    return hmac.new(settings.SECRET_KEY.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
 def _async_enabled():
     from core.apps import CoreConfig
 
@@ -221,6 +265,34 @@ def _input_type_for(log):
     return schema.graphql_schema.get_type(log.json_ext["input_type"])
 
 
+def refuse_nul_characters(value, path="input"):
+    """NUL characters (``\u0000``) are refused in every text of a mutation input: PostgreSQL text columns cannot
+    hold them and no name, code or title needs one."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationError(f"NUL characters are not allowed in {path}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul_characters(item, key)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            refuse_nul_characters(item, path)
+
+
+def refuse_non_finite_numbers(value, path="input"):
+    """NaN and Infinity are refused in every number of a mutation input, JSON texts (``jsonExt``) included:
+    Python's JSON reader accepts them, but they are not JSON and no database column can store them."""
+    if isinstance(value, float) and not math.isfinite(value) or (
+            isinstance(value, decimal.Decimal) and not value.is_finite()):
+        raise ValidationError(f"NaN and Infinity are not allowed in {path}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            refuse_non_finite_numbers(item, path if path != "input" or not isinstance(key, str) else to_camel_case(key))
+    elif isinstance(value, (list, tuple, set)):
+        for item in value:
+            refuse_non_finite_numbers(item, path)
+
+
 def run_logged_mutation(cls, log, user, external=None):
     """Coerce the input (as logged, or given when it holds secrets), run the body in a transaction,
     record the outcome on the log."""
@@ -230,6 +302,9 @@ def run_logged_mutation(cls, log, user, external=None):
     data.pop("mutation_extensions", None)
     errors = None
     try:
+        refuse_nul_characters(raw)
+        refuse_nul_characters(data)  # JSON texts (jsonExt) once parsed: "\u0000" escapes
+        refuse_non_finite_numbers(data)
         with transaction.atomic():
             result = cls.async_mutate(user, **data)
             errors = error_list(result)

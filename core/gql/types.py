@@ -7,7 +7,10 @@ A module type subclasses :class:`HistoryModelType` (or :class:`ProtectedType` fo
   (``Model.get_queryset(queryset, user)``);
 * ``get_node`` (``node(id:)`` and graphene-django's foreign-key fields): the same rules, through a per-request
   :class:`~core.gql.loaders.NodeLoader`, primed with the whole page, so a foreign key costs one query per page;
-* ``jsonExt`` masked by the type's ``masking`` policy (``core.masking.register_masking``).
+* ``jsonExt`` masked by the type's ``masking`` policy (``core.masking.register_masking``);
+* a foreign key listed in ``granted_relations`` is read by this type's right (not the target's) but still under
+  the target's row security, through a per-request :class:`~core.gql.loaders.RowSecurityLoader` (one query per
+  page): a beneficiary's individual is shown to a beneficiary clerk only if they may see that individual.
 
 A type that forgets ``read_perms`` is refused when the class is created (``public = True`` says on purpose
 that any logged-in user may read it).
@@ -18,7 +21,7 @@ from graphene_django import DjangoObjectType
 from graphene_django.registry import get_global_registry
 
 from core.gql.connection import ExtendedConnection
-from core.gql.loaders import NodeLoader
+from core.gql.loaders import NodeLoader, RowSecurityLoader
 from core.rights import has_rights, is_authenticated
 
 # Meta.fields of the bookkeeping columns
@@ -32,6 +35,8 @@ class ProtectedType(DjangoObjectType):
     read_perms = None  # a rights spec (core.rights): codes, a callable, or "<app>.<config key>"
     public = False  # True: any logged-in user may read it (pickers); must be said explicitly
     masking = None  # name of a core.masking policy applied to jsonExt
+    # foreign keys read by this type's right (not the target type's), under the target's row security
+    granted_relations = ()
 
     class Meta:
         abstract = True
@@ -46,6 +51,9 @@ class ProtectedType(DjangoObjectType):
         for name, field in list(cls._meta.fields.items()):
             if isinstance(field, graphene.Dynamic):  # a foreign key, typed once every type is known
                 cls._meta.fields[name] = graphene.Dynamic(_nullable_when_protected(field.type))
+        for name in cls.granted_relations:
+            if not hasattr(cls, f"resolve_{name}"):
+                setattr(cls, f"resolve_{name}", _granted_resolver(cls._meta.model._meta.get_field(name)))
 
     # --- rights and row security ------------------------------------------------------------------------
     @classmethod
@@ -72,6 +80,22 @@ class ProtectedType(DjangoObjectType):
         return getattr(hook, "__func__", hook) is not HistoryModel.get_queryset.__func__
 
     @classmethod
+    def visible_keys(cls, info, keys):
+        """Of ``keys`` (primary keys), those the caller's row security lets them see (one query); None when it
+        hides nothing from them (no query)."""
+        user = getattr(info.context, "user", None)
+        manager = cls._meta.model._default_manager
+        rows = cls.restrict(manager.all(), user)
+        if len(rows.query.where.children) == len(manager.all().query.where.children):
+            return None
+        return set(rows.filter(pk__in=keys).values_list("pk", flat=True))
+
+    @classmethod
+    def hidden_fields(cls, info):
+        """Names of the fields this caller reads as null (exports leave them empty too); none by default."""
+        return ()
+
+    @classmethod
     def get_queryset(cls, queryset, info):
         if not cls.readable(info):
             return queryset.none()
@@ -96,16 +120,23 @@ class ProtectedType(DjangoObjectType):
             target = registry.get_type_for_model(field.related_model)
             if target is None or not issubclass(target, ProtectedType):
                 continue
-            loader = NodeLoader.for_request(info, target)
-            joined = [node for node in nodes if field.is_cached(node)]
+            granted = field.name in cls.granted_relations
+            loader = (RowSecurityLoader if granted else NodeLoader).for_request(info, target)
+            # rows joined with the page (select_related) that the request's loader does not hold yet
+            joined = [node for node in nodes if field.is_cached(node) and field.get_cached_value(node) is not None
+                      and loader.normalize(getattr(node, field.attname)) not in loader.values]
             rest = [node for node in nodes if not field.is_cached(node)]
-            if joined and target.has_row_security():
-                rest, joined = nodes, []
             if joined:
-                # the rows came with the page (select_related) and only the type's rights apply to them
-                readable = target.readable(info)
-                loader.seed({getattr(node, field.attname): field.get_cached_value(node) if readable else None
-                             for node in joined})
+                # the rows came with the page (select_related): the type's rights (unless granted) and its row
+                # security apply to them (one query of the visible keys per page, none for an unrestricted caller)
+                readable = granted or target.readable(info)
+                keys = [getattr(node, field.attname) for node in joined]
+                visible = target.visible_keys(info, keys) if readable and target.has_row_security() else None
+                shown = {key: field.get_cached_value(node) for key, node in zip(keys, joined)
+                         if readable and (visible is None or key in visible)}
+                loader.seed({key: shown.get(key) for key in keys})
+                if shown:
+                    target.prime_page(list(shown.values()), info)
             loader.prime(getattr(node, field.attname) for node in rest)
 
     # --- masking --------------------------------------------------------------------------------------------
@@ -116,6 +147,18 @@ class ProtectedType(DjangoObjectType):
         from core.masking import masking_policy
 
         return masking_policy(policy).mask(getattr(info.context, "user", None), root.json_ext)
+
+
+def _granted_resolver(field):
+    """A foreign key of ``granted_relations``: the target row through the row-security loader (primed with the
+    page), null when the caller's row security hides it."""
+    from graphene_django.utils import bypass_get_queryset
+
+    def resolve(root, info):
+        target = get_global_registry().get_type_for_model(field.related_model)
+        return RowSecurityLoader.for_request(info, target).load(getattr(root, field.attname))
+
+    return bypass_get_queryset(resolve)
 
 
 def _nullable_when_protected(make_field):
@@ -164,6 +207,29 @@ class HistoricalRecordType(ProtectedType):
         if live is None or not row_security_enabled() or is_unrestricted(user):
             return queryset
         return queryset.filter(id__in=live.get_queryset(live.objects.all(), user).values("id"))
+
+    @classmethod
+    def get_node(cls, info, id):
+        """``node(id:)`` with the id the API gives a history row: its record's id (the latest row of that record)
+        or, for a type whose rows are their own nodes, the row's history key. Anything else is no row: never a
+        database error naming the internal column."""
+        if not cls.readable(info):
+            return None
+        model = cls._meta.model
+        rows = model._default_manager.all()
+        try:
+            record_id = model._meta.get_field("id").to_python(id)
+        except Exception:
+            record_id = None
+        if isinstance(record_id, int) and not 0 < record_id < 2 ** 63:
+            record_id = None
+        if record_id is not None:
+            rows = rows.filter(id=record_id)
+        elif str(id).isdigit() and 0 < int(str(id)) < 2 ** 63:
+            rows = rows.filter(pk=int(str(id)))
+        else:
+            return None
+        return cls.get_queryset(rows, info).order_by("-history_date", "-pk").first()
 
     def resolve_id(root, info):
         return root.id

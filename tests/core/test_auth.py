@@ -1,4 +1,3 @@
-import json
 from datetime import timedelta
 
 import pytest
@@ -6,7 +5,7 @@ from django.test import Client
 from graphql_jwt.settings import jwt_settings
 from graphql_jwt.shortcuts import get_token
 
-from core.test_helpers import DEFAULT_PASSWORD, GRAPHQL_URL
+from core.test_helpers import DEFAULT_PASSWORD, post_graphql
 
 pytestmark = pytest.mark.django_db
 
@@ -16,8 +15,7 @@ ME = "{ user { username } }"
 
 
 def post(client, query, variables=None, **headers):
-    return client.post(GRAPHQL_URL, json.dumps({"query": query, "variables": variables or {}}),
-                       content_type="application/json", **headers)
+    return post_graphql(query, variables, client=client, **headers)
 
 
 def test_login_sets_httponly_jwt_cookie_and_cookie_auth_works(admin_user):

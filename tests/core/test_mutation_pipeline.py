@@ -93,8 +93,13 @@ def test_replay_returns_first_outcome_without_running_twice(client_for, widget_a
     assert first.id == second.id
     assert Widget.objects.filter(name="once").count() == 1
     failed = client_for(widget_admin).mutate("createWidget", {"name": "invalid"}, client_mutation_id="f-id")
-    replay = client_for(widget_admin).mutate("createWidget", {"name": "ok2"}, client_mutation_id="f-id")
+    replay = client_for(widget_admin).mutate("createWidget", {"name": "invalid"}, client_mutation_id="f-id")
     assert replay.id == failed.id and replay.status == MutationLog.ERROR
+    # the same id with another input is not a replay (issue 10 item 26): an error naming the id, nothing runs
+    content = client_for(widget_admin).query(
+        'mutation { createWidget(input: {clientMutationId: "f-id", name: "ok2"}) { internalId } }')
+    assert content["data"]["createWidget"] is None and "f-id" in content["errors"][0]["message"]
+    assert not Widget.objects.filter(name="ok2").exists()
 
 
 def test_same_client_id_from_another_user_runs(client_for, widget_admin, make_user):

@@ -94,12 +94,17 @@ def test_export_masking_survives_the_celery_path(gql, clerk, household, settings
     assert row["json_ext__educated_level"] == MASK and row["beneficiary_data_source"] == "0"
 
 
-def test_export_filters_see_clear_values(gql, clerk, household, admin_user):
-    """Masking is applied last: custom filters on a masked attribute still match the stored value."""
-    make_individual(admin_user, "Other", "Person", json_ext={"educated_level": "none"})
-    rows = _rows(gql(clerk).data('{ individualExport(customFilters: ["educated_level__iexact__string=primary"], '
+def test_export_filters_see_clear_values(gql, clerk, auditor, household, admin_user):
+    """Masking is applied last: custom filters match the stored value, the file shows the masked one. A filter on
+    a masked attribute is refused for whoever reads it masked (issue 10: it was an ``istartswith`` oracle)."""
+    make_individual(admin_user, "Other", "Person", json_ext={"educated_level": "none", "number_of_children": 0})
+    rows = _rows(gql(clerk).data('{ individualExport(customFilters: ["number_of_children__gte__integer=2"], '
                                  'fields: ["first_name", "json_ext__educated_level"]) }')["individualExport"])
     assert [(r["first_name"], r["json_ext__educated_level"]) for r in rows] == [("Mia", MASK)]
+    oracle = '{ individualExport(customFilters: ["educated_level__iexact__string=primary"], fields: ["first_name"]) }'
+    assert gql(clerk).query(oracle)["errors"][0]["message"] == (
+        "Filtering on the masked attribute 'educated_level' is not allowed")
+    assert [r["first_name"] for r in _rows(gql(auditor).data(oracle)["individualExport"])] == ["Mia"]
 
 
 def test_masking_disabled_exports_clear(gql, clerk, household, monkeypatch):

@@ -1,6 +1,6 @@
 import pytest
 
-from core.test_helpers import Enum, assert_log_error, assert_log_success
+from core.test_helpers import Enum, assert_anonymous_refused, assert_log_error, assert_log_success
 from individual.models import Group, GroupIndividual, Individual
 
 from .conftest import add_member, make_group, make_individual
@@ -35,7 +35,7 @@ MUTATIONS = {
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_mutation_denials(name, gql, make_user):
     params, rights = MUTATIONS[name]
-    assert_log_error(gql(None).mutate(name, params), "mutation.authentication_required")
+    assert_anonymous_refused(gql(None), name, params)  # issue 10 item 27: visible, no log
     wrong = make_user("wrong", rights=[r for r in [159001, 159002, 159003, 159004, 159005, 180001, 180002, 180003,
                                                    180004] if r not in rights])
     assert_log_error(gql(wrong).mutate(name, params), "unauthorized")

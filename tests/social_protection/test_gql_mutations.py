@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from core.test_helpers import Enum, assert_log_error, assert_log_success
+from core.test_helpers import Enum, assert_anonymous_refused, assert_log_error, assert_log_success
 from social_protection.models import BenefitPlan, Beneficiary, GroupBeneficiary
 from tasks_management.models import Task
 from tasks_management.services import TaskService
@@ -200,8 +200,10 @@ def test_mutation_denied(gql, no_rights_user, make_plan, make_individual, make_g
            "group_beneficiary": str(enrol(group_plan, group=group).id)}
     before = (BenefitPlan.objects.filter(is_deleted=False).count(), Beneficiary.objects.filter(is_deleted=False).count(),
               GroupBeneficiary.objects.filter(is_deleted=False).count(), Task.objects.count())
-    log = gql(None if who == "anonymous" else no_rights_user).mutate(name, MUTATIONS[name](ids))
-    assert_log_error(log, "mutation.authentication_required")
+    if who == "anonymous":  # issue 10 item 27: refused visibly, no log
+        assert_anonymous_refused(gql(None), name, MUTATIONS[name](ids))
+    else:
+        assert_log_error(gql(no_rights_user).mutate(name, MUTATIONS[name](ids)), "mutation.authentication_required")
     after = (BenefitPlan.objects.filter(is_deleted=False).count(), Beneficiary.objects.filter(is_deleted=False).count(),
              GroupBeneficiary.objects.filter(is_deleted=False).count(), Task.objects.count())
     assert before == after

@@ -120,10 +120,18 @@ def test_beneficiary_export_masked(gql, clerk, auditor, masked_plan, settings, t
     assert by_name["Ann"]["number_of_children"] == "3" and by_name["Cyd"]["number_of_children"] == "1"
 
 
-def test_export_custom_filters_read_clear_values(gql, clerk, masked_plan):
-    """Masking is applied after filtering: criteria on a masked field still select on the real value."""
-    name = _export(gql(clerk), masked_plan, ["individual.first_name", "json_ext__number_of_children"],
+def test_export_custom_filters_read_clear_values(gql, clerk, auditor, masked_plan):
+    """Masking is applied after filtering: criteria select on the real value. A criterion on a field masked for
+    the caller is refused (issue 10: filtering on it was an oracle on the masked value)."""
+    name = _export(gql(auditor), masked_plan, ["individual.first_name", "json_ext__number_of_children"],
                    extra=', customFilters: ["number_of_children__gt__integer=2"]')
+    assert fetch_export(auditor, name)[1:] == [["Ann", "3"]]
+    content = gql(clerk).query('{ beneficiaryExport(benefitPlan_Id: "%s", fields: ["id"], customFilters: '
+                               '["number_of_children__gt__integer=2"]) }' % masked_plan.id)
+    assert content["errors"][0]["message"] == "Filtering on the masked attribute 'number_of_children' is not allowed"
+    # masked after filtering: a filter on an attribute the clerk may read, the masked column in the file
+    name = _export(gql(clerk), masked_plan, ["individual.first_name", "json_ext__number_of_children"],
+                   extra=', customFilters: ["phone__iexact__string=555"]')
     assert fetch_export(clerk, name)[1:] == [["Ann", "0"]]
 
 
