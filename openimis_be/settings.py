@@ -39,12 +39,18 @@ ASYNC_MUTATIONS = env.bool("ASYNC_MUTATIONS", default=False)
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
 GRAPHIQL = env.bool("GRAPHIQL", default=DEBUG)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
+LIST_COUNT_EXACT_LIMIT = env.int("LIST_COUNT_EXACT_LIMIT", default=100_000)  # beyond: PostgreSQL estimate
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
 # Transport caps, checked before any costly work (core/views.py): body bytes (larger bodies are refused unread, 413),
 # then graphql-core's parser caps on lexical tokens and comments (400 while the document is read).
 GRAPHQL_MAX_BODY_SIZE = env.int("GRAPHQL_MAX_BODY_SIZE", default=1024 * 1024)
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", default=5_000)
 GRAPHQL_MAX_COMMENTS = env.int("GRAPHQL_MAX_COMMENTS", default=1_000)
+# Uploaded tables (core/tabular.py): a file above UPLOAD_MAX_BYTES or with more than UPLOAD_MAX_ROWS data rows is
+# refused as a whole; a CSV that is neither UTF-8 nor recognisably another encoding is read in UPLOAD_LEGACY_ENCODING.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=256 * 1024 * 1024)
+UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=2_000_000)
+UPLOAD_LEGACY_ENCODING = env.str("UPLOAD_LEGACY_ENCODING", default="cp1252")
 
 # The module list: each is a Django app that may contribute a schema, signals and demo data.
 # Modules not present in this checkout are skipped, so the assembly always starts.
@@ -126,6 +132,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _sqlite.setdefault("timeout", env.int("SQLITE_BUSY_TIMEOUT", default=30))
     _sqlite.setdefault("transaction_mode", "IMMEDIATE")
     _sqlite.setdefault("init_command", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+else:
+    # a server keeps its connections between requests (about a third of a small list request was the connect);
+    # health checks drop one the server closed instead of failing the next request with it
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -246,6 +257,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # [{"method": "core.tasks.cleanup_expired_exports", "args": ["cron"], "kwargs": {"id": "core_cleanup_exports", "hour": 4}}]
 SCHEDULER_JOBS = []
 CELERY_BEAT_SCHEDULE = {}
+
+# --- Workflows -------------------------------------------------------------------------------
+# Bearer token of the OpenFn Lightning engine (workflow module, when lightning_enabled): from the environment only.
+LIGHTNING_API_KEY = env.str("LIGHTNING_API_KEY", default="")
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -1,4 +1,11 @@
-"""Relay connections in the openIMIS dialect: totalCount, orderBy, auth check, N+1-free loading."""
+"""Relay connections in the openIMIS dialect: totalCount, orderBy, auth check, N+1-free loading.
+
+Counting: a forward page (``first``/``after``) is read as ``first + 1`` rows, so it needs no count; ``totalCount``
+is computed only when the query selects it: exactly up to ``LIST_COUNT_EXACT_LIMIT`` rows (a capped count, cheap
+whatever the table's size); above that, on PostgreSQL, the planner's estimate, flagged by ``totalCountExact:
+false`` (SQLite always counts exactly).
+"""
+import json
 import re
 
 import graphene
@@ -6,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from graphene.utils.str_converters import to_snake_case
 from graphene_django.filter import DjangoFilterConnectionField
+from graphene_django.utils import maybe_queryset
+from graphql_relay import get_offset_with_default, offset_to_cursor
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode
 
 
@@ -14,10 +23,22 @@ class ExtendedConnection(graphene.relay.Connection):
         abstract = True
 
     total_count = graphene.Int()
+    total_count_exact = graphene.Boolean(description="False when totalCount is the database's estimate")
     edge_count = graphene.Int()
 
+    def _counted(self):
+        if getattr(self, "_count", None) is None:
+            if self.length is not None:  # counted while paging (last:, offset:) or by a custom resolver
+                self._count = (self.length, True)
+            else:
+                self._count = count_rows(self.iterable)
+        return self._count
+
     def resolve_total_count(self, info, **kwargs):
-        return self.length
+        return self._counted()[0]
+
+    def resolve_total_count_exact(self, info, **kwargs):
+        return self._counted()[1]
 
     def resolve_edges(self, info, **kwargs):
         # the page is known before any of its nodes' fields resolve: let the node type batch-load for it
@@ -28,6 +49,33 @@ class ExtendedConnection(graphene.relay.Connection):
 
     def resolve_edge_count(self, info, **kwargs):
         return len(self.edges)
+
+
+def count_rows(queryset):
+    """``(count, exact)`` of a list's rows: an exact count up to ``LIST_COUNT_EXACT_LIMIT`` rows (one statement
+    that stops there); beyond it, on PostgreSQL, the planner's row estimate (never below the limit)."""
+    from django.conf import settings
+
+    if not hasattr(queryset, "query"):
+        return len(queryset), True
+    limit = getattr(settings, "LIST_COUNT_EXACT_LIMIT", 100_000)
+    if not limit or _vendor(queryset) != "postgresql":
+        return queryset.count(), True
+    capped = queryset.order_by()[: limit + 1].count()
+    if capped <= limit:
+        return capped, True
+    try:
+        plan = json.loads(queryset.order_by().explain(format="json"))
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        estimate = capped
+    return max(estimate, capped), False
+
+
+def _vendor(queryset):
+    from django.db import connections
+
+    return connections[queryset.db].vendor
 
 
 _ORDER_CLEAN = re.compile(r"[^\w\-+,]")
@@ -275,3 +323,36 @@ class OrderedDjangoFilterConnectionField(DjangoFilterConnectionField):
             allowed = {path: target for path, target in allowed.items() if path.split("__")[0] not in hidden}
         queryset = apply_order(queryset, args.get("orderBy"), allowed=allowed)
         return optimize_queryset(queryset, info)
+
+    @classmethod
+    def resolve_connection(cls, connection, args, iterable, max_limit=None):
+        iterable = maybe_queryset(iterable)
+        if args.get("last") is not None or args.get("offset"):  # backward pages are sliced from the count
+            return super().resolve_connection(connection, args, iterable, max_limit=max_limit)
+        # no COUNT(*) to read a page (a full scan on a large registry); totalCount counts only when selected
+        return cls._page_without_count(connection, args, iterable, max_limit)
+
+    @staticmethod
+    def _page_without_count(connection, args, queryset, max_limit):
+        """A forward page read as ``first + 1`` rows: the extra row says whether a next page exists, so no
+        count is needed. Cursors and pageInfo are those relay's array slicing would give."""
+        start = get_offset_with_default(args.get("after"), -1) + 1
+        first = args.get("first")
+        if first is None:
+            first = max_limit
+        if first is None:
+            rows = list(queryset[start:])
+            has_next = False
+        else:
+            rows = list(queryset[start:start + first + 1])
+            has_next = len(rows) > first
+            rows = rows[:first]
+        edges = [connection.Edge(node=node, cursor=offset_to_cursor(start + index))
+                 for index, node in enumerate(rows)]
+        page_info = graphene.relay.PageInfo(
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=False, has_next_page=has_next)
+        page = connection(edges=edges, page_info=page_info)
+        page.iterable = queryset
+        page.length = None
+        return page
