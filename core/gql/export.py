@@ -37,21 +37,9 @@ from django.db.models import Case, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from core.gql.connection import OrderedDjangoFilterConnectionField
+from core.tabular import FORMULA_PREFIXES, neutralise  # noqa: F401  (the one formula guard; re-exported)
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SUPPORTED_FORMATS = ("csv", "xlsx")
-
-
-def neutralise(value):
-    """Spreadsheet formula injection guard: a cell that could be read as a formula gets a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, (dict, list)):
-        value = json.dumps(value, default=str)
-    text = str(value)
-    if text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def _field_path(field):
