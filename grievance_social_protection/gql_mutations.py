@@ -1,26 +1,65 @@
 """Grievance mutations: each is one service call (rights check, payload, service, mutation-log link)."""
 import graphene
 from django.core.exceptions import PermissionDenied, ValidationError
+from graphql import GraphQLError
+from graphql.language import EnumValueNode, StringValueNode
 
 from core.gql.mutation import BaseMutation, IdsInput, ServiceMutation
 from grievance_social_protection.models import Ticket, TicketMutation, TicketStatus
 from grievance_social_protection.services import CommentService, TicketService
 
-TicketStatusEnum = graphene.Enum.from_enum(TicketStatus, name="TicketStatusEnum")
+
+class TicketStatusInput(graphene.Scalar):
+    """A ticket status as the frontend sends it: the enum literal (``status: OPEN``, the update form and the
+    ticket summaries) or a string (``status: "RECEIVED"``, the create form). A GraphQL enum refuses the string
+    form, so this is a scalar; it keeps the enum's name, so documents declaring ``$status: TicketStatusEnum`` still
+    validate. Anything but one of the five statuses is a GraphQL error, as the enum gave."""
+
+    class Meta:
+        name = "TicketStatusEnum"
+        description = "RECEIVED, OPEN, IN_PROGRESS, RESOLVED or CLOSED, as an enum literal or a string"
+
+    @staticmethod
+    def _checked(value):
+        if value in TicketStatus.values:
+            return value
+        raise GraphQLError(f"TicketStatusEnum: expected one of {', '.join(TicketStatus.values)}, got {value!r}")
+
+    @staticmethod
+    def serialize(value):
+        return getattr(value, "value", value)
+
+    @classmethod
+    def parse_value(cls, value):
+        return cls._checked(value)
+
+    @classmethod
+    def parse_literal(cls, node, _variables=None):
+        if isinstance(node, (EnumValueNode, StringValueNode)):
+            return cls._checked(node.value)
+        raise GraphQLError(f"TicketStatusEnum: expected one of {', '.join(TicketStatus.values)}")
+
 
 MODULE = "grievance_social_protection"
 TICKET_EXISTS = "validations.TicketValidation.validate_ticket_exists"
 
 
-TicketInputFields = type("TicketInputFields", (), {
-    **{name: graphene.String() for name in ("key", "title", "description", "code", "reporter_type", "reporter_id",
-                                            "priority", "flags", "channel", "resolution")},
-    "category": graphene.String(required=True),
-    "attending_staff_id": graphene.UUID(),
-    "date_of_incident": graphene.Date(),
-    "due_date": graphene.Date(),
-    "status": graphene.Field(TicketStatusEnum),
-})
+def ticket_input_fields(name, category_required):
+    """The ticket input fields; ``category`` is required on create only: the frontend's ``resolveTicket`` sends
+    ``updateTicket`` without it (the ticket keeps its category)."""
+    return type(name, (), {
+        **{field: graphene.String() for field in ("key", "title", "description", "code", "reporter_type",
+                                                  "reporter_id", "priority", "flags", "channel", "resolution")},
+        "category": graphene.String(required=category_required),
+        "attending_staff_id": graphene.UUID(),
+        "date_of_incident": graphene.Date(),
+        "due_date": graphene.Date(),
+        "status": TicketStatusInput(),
+    })
+
+
+TicketInputFields = ticket_input_fields("TicketInputFields", category_required=True)
+TicketUpdateFields = ticket_input_fields("TicketUpdateFields", category_required=False)
 
 
 class _GrievanceMutation(ServiceMutation):
@@ -32,7 +71,7 @@ class _GrievanceMutation(ServiceMutation):
 
 
 class _TicketMutation(_GrievanceMutation):
-    service = TicketService  # the service reads the value of the status enum itself
+    service = TicketService
 
     class Meta:
         abstract = True
@@ -50,7 +89,7 @@ class UpdateTicketMutation(_TicketMutation):
     permission = "grievance_social_protection.gql_mutation_update_tickets_perms"
     method = "update"
 
-    class Input(TicketInputFields, BaseMutation.Input):
+    class Input(TicketUpdateFields, BaseMutation.Input):
         id = graphene.UUID(required=True)
 
     @classmethod

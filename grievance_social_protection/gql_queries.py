@@ -4,10 +4,15 @@ Rights: tickets (and every reporter-derived field) need 127000; comments need 12
 staff of some ticket, and then show only the comments of the tickets they attend (``Comment.get_queryset``).
 The derived reporter / commenter fields (spec §7) and ``clientMutationId`` are batch-loaded for the whole page.
 """
+import json
+import uuid
+
 import graphene
+from django.utils.text import slugify
 from graphene.utils.str_converters import to_camel_case, to_snake_case
 from graphene_django.registry import get_global_registry
 
+from core.gql.connection import OrderedDjangoFilterConnectionField
 from core.gql.filters import ID_LOOKUPS, STRING_LOOKUPS, filterset_for, prefixed
 from core.gql.loaders import BatchLoader
 from core.gql.types import BUSINESS_MODEL_FIELDS, HISTORY_MODEL_FIELDS, HistoryModelType, ProtectedType
@@ -15,7 +20,7 @@ from core.gql_queries import UserGQLType
 from core.models import MutationLog
 from core.request_memo import memoized
 from core.rights import has_rights, is_authenticated
-from grievance_social_protection.apps import TicketConfig
+from grievance_social_protection.apps import DEFAULT_CONFIG, TicketConfig
 from grievance_social_protection.links import LinkLoader, link_type_name, link_type_of, person_of, to_json
 from grievance_social_protection.models import Comment, Ticket, TicketMutation
 
@@ -90,6 +95,14 @@ def link_json(target, info):
     return data
 
 
+def encoded(data):
+    """The JSON text of ``data``, which the ``JSONString`` scalar encodes once more: upstream's resolver answers
+    ``json.dumps(attrs)``, so the wire carries a JSON string holding a JSON string and the frontend calls
+    ``JSON.parse`` twice (spec §7); a value encoded once crashes the tickets list, the ticket page and the
+    comments (``"[object Object]" is not valid JSON``). Null stays null."""
+    return None if data is None else json.dumps(data)
+
+
 def anonymised(ticket, info, field_name):
     """§7 our rule: fields listed for the ticket's category (fallback Default) are hidden without 127002."""
     if has_rights(info.context.user, TICKET_UPDATE):
@@ -117,7 +130,7 @@ def link_fields(prefix, visible=None):
         return found.dob.isoformat() if found and found.dob else None
 
     values = {
-        prefix: (graphene.JSONString, lambda root, info: link_json(target(root, info), info)),
+        prefix: (graphene.JSONString, lambda root, info: encoded(link_json(target(root, info), info))),
         f"{prefix}_id": (graphene.String, lambda root, info: getattr(root, id_attr)),
         f"{prefix}_type": (graphene.Int, lambda root, info: getattr(root, type_attr)),
         f"{prefix}_type_name": (graphene.String, lambda root, info: link_type_name(getattr(root, type_attr))),
@@ -160,6 +173,9 @@ class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType)
 
     client_mutation_id = graphene.String()
     is_history = graphene.Boolean()
+    # read-only aliases of code / title: the legacy names the frontend's category picker reads
+    ticket_code = graphene.String(resolver=lambda root, info: root.code)
+    ticket_title = graphene.String(resolver=lambda root, info: root.title)
 
     class Meta:
         model = Ticket
@@ -259,4 +275,47 @@ class GrievanceTypeConfigurationGQLType(graphene.ObjectType):
         lambda category, value: ResolutionTimesByCategoryGQLType(category=category, resolution_time=value)))
 
 
-__all__ = ["TicketGQLType", "CommentGQLType", "GrievanceTypeConfigurationGQLType"]
+# --- category picker ---------------------------------------------------------------------------------------
+# namespace of the categories' uuids: a category keeps its uuid as long as its title is configured
+CATEGORY_NAMESPACE = uuid.UUID("5b1f3f0e-1270-4c61-9a7e-127000000000")
+
+
+def grievance_rights():
+    """Every grievance right (each ``*_perms`` key of the configuration, read at call time): the category picker
+    is for anyone who works on grievances, whatever their part."""
+    return sorted({str(code) for key in DEFAULT_CONFIG if key.endswith("_perms")
+                   for code in getattr(TicketConfig, key) or []})
+
+
+class CategoryGQLType(graphene.ObjectType):
+    """A configured grievance type (``grievance_types``) in the shape of upstream's category records, which the
+    frontend's DropDownCategoryPicker lists (it shows ``categoryTitle``, the value a ticket's ``category`` holds).
+    Not a model: ``id`` and ``uuid`` are the same stable uuid derived from the title (no ``node(id:)`` lookup)."""
+
+    id = graphene.ID(required=True)
+    uuid = graphene.String()
+    category_title = graphene.String()
+    slug = graphene.String()
+    tickets = OrderedDjangoFilterConnectionField(
+        TicketGQLType, description="live tickets of the category, under the ticket rights (empty without 127000)")
+
+    @classmethod
+    def configured(cls):
+        categories = []
+        for title in dict.fromkeys(TicketConfig.grievance_types or []):
+            key = str(uuid.uuid5(CATEGORY_NAMESPACE, str(title)))
+            categories.append(cls(id=key, uuid=key, category_title=title, slug=slugify(str(title))))
+        return categories
+
+    def resolve_tickets(self, info, **kwargs):
+        # TicketGQLType.get_queryset applies 127000 and the tickets' row security
+        return Ticket.objects.filter(is_deleted=False, category=self.category_title).order_by("-date_created")
+
+
+class CategoryConnection(graphene.relay.Connection):
+    class Meta:
+        node = CategoryGQLType
+
+
+__all__ = ["TicketGQLType", "CommentGQLType", "GrievanceTypeConfigurationGQLType", "CategoryGQLType",
+           "CategoryConnection"]

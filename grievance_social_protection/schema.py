@@ -15,9 +15,12 @@ from grievance_social_protection.gql_mutations import (
 )
 from grievance_social_protection.gql_queries import (
     TICKET_SEARCH,
+    CategoryConnection,
+    CategoryGQLType,
     CommentGQLType,
     GrievanceTypeConfigurationGQLType,
     TicketGQLType,
+    grievance_rights,
 )
 from grievance_social_protection.models import Comment, Ticket
 
@@ -38,6 +41,7 @@ class Query(graphene.ObjectType):
     ticket_details = OrderedDjangoFilterConnectionField(TicketGQLType)
     tickets_str = OrderedDjangoFilterConnectionField(TicketGQLType, str=graphene.String())
     grievance_config = graphene.Field(GrievanceTypeConfigurationGQLType)
+    category = graphene.relay.ConnectionField(CategoryConnection)
     comments = OrderedDjangoFilterConnectionField(CommentGQLType)
 
     def resolve_tickets(self, info, show_history=None, client_mutation_id=None, ticket_version=None, **kwargs):
@@ -66,6 +70,11 @@ class Query(graphene.ObjectType):
         # anonymous callers get the error "unauthorized": the frontend reads it as "not logged in"
         require(info.context.user, TICKET_SEARCH)
         return GrievanceTypeConfigurationGQLType()
+
+    def resolve_category(self, info, **kwargs):
+        # the frontend's category picker: the configured grievance types, for any holder of a grievance right
+        require(info.context.user, grievance_rights)
+        return CategoryGQLType.configured()
 
     def resolve_comments(self, info, **kwargs):
         if not CommentGQLType.readable(info):

@@ -34,7 +34,7 @@ def test_tickets_list_with_user_reporter(officer, gql, make_ticket, admin_user):
     assert node["code"] == "GRS00000001" and node["status"] == "RECEIVED" and node["isHistory"] is False
     assert node["reporterTypeName"] == "user" and node["reporterId"] == str(admin_user.id)
     assert isinstance(node["reporterType"], int)
-    reporter = json.loads(node["reporter"])
+    reporter = json.loads(json.loads(node["reporter"]))  # encoded twice (spec §7)
     assert reporter["username"] == "Admin" and "password" not in reporter
     assert node["reporterFirstName"] is None and node["attendingStaff"]["username"] == officer.username
 
@@ -179,7 +179,7 @@ def test_comments_query(officer, gql, make_ticket, make_comment):
     assert [e["node"]["comment"] for e in data["edges"]] == [f"c{i}" for i in reversed(range(6))]
     node = data["edges"][0]["node"]
     assert node["commenterTypeName"] == "user" and node["commenterId"] == str(officer.id)
-    assert json.loads(node["commenter"])["username"] == officer.username and node["isResolution"] is False
+    assert json.loads(json.loads(node["commenter"]))["username"] == officer.username and node["isResolution"] is False
 
 
 def test_comments_for_attending_staff_only_their_tickets(make_user, gql, make_ticket, make_comment):
@@ -216,7 +216,7 @@ def test_individual_reporter_fields(officer, gql, make_ticket, individual):
     assert node["reporterTypeName"] == "individual"
     assert (node["reporterFirstName"], node["reporterLastName"], node["reporterDob"]) == (
         "Amina", "Diallo", "1990-04-02")
-    assert json.loads(node["reporter"])["firstName"] == "Amina"
+    assert json.loads(json.loads(node["reporter"]))["firstName"] == "Amina"
 
 
 def test_beneficiary_reporter_fields(officer, gql, make_ticket, beneficiary):

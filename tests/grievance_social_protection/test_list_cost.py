@@ -89,7 +89,7 @@ def test_ticket_list_cost_is_the_same_for_10_and_100_rows(officer, gql, admin_us
     nodes = [edge["node"] for edge in client.data(FE_TICKETS % 100)["tickets"]["edges"]]
     assert len(nodes) == 100
     assert {n["reporterTypeName"] for n in nodes} == set(_link_kinds(admin_user))
-    assert all(json.loads(n["reporter"])["id"] == n["reporterId"] for n in nodes)
+    assert all(json.loads(json.loads(n["reporter"]))["id"] == n["reporterId"] for n in nodes)
     assert all(n["reporterFirstName"] for n in nodes if n["reporterTypeName"] != "user")
 
 
@@ -106,7 +106,7 @@ def test_comment_list_cost_is_the_same_for_10_and_100_rows(officer, gql, admin_u
 
     nodes = [edge["node"] for edge in client.data(FE_COMMENTS % (ticket.id, 100))["comments"]["edges"]]
     assert {n["commenterTypeName"] for n in nodes} == set(_link_kinds(admin_user))
-    assert all(json.loads(n["commenter"])["id"] == n["commenterId"] for n in nodes)
+    assert all(json.loads(json.loads(n["commenter"]))["id"] == n["commenterId"] for n in nodes)
 
 
 def test_comments_with_their_tickets_cost_the_same_for_10_and_100_rows(officer, gql, admin_user):
