@@ -131,6 +131,24 @@ class _CsrfCheck(CsrfViewMiddleware):
 
 
 class OpenIMISGraphQLView(GraphQLView):
+    # GraphiQL (on with settings.GRAPHIQL) loads its assets from this project, not from a CDN, so it works offline:
+    # core/static/core/graphiql holds byte-for-byte copies of these npm versions (NOTICE.txt there), pinned here so
+    # a graphene-django upgrade cannot change the integrity hashes under the vendored files.
+    graphiql_template = "core/graphiql.html"
+    whatwg_fetch_version = "3.6.2"
+    whatwg_fetch_sri = "sha256-+pQdxwAcHJdQ3e/9S4RK6g8ZkwdMgFQuHvLuN5uyk5c="
+    react_version = "17.0.2"
+    react_sri = "sha256-Ipu/TQ50iCCVZBUsZyNJfxrDk0E2yhaEIz0vqI+kFG8="
+    react_dom_sri = "sha256-nbMykgB6tsOFJ7OdVmPpdqMFVk4ZsqWocT6issAPUF0="
+    graphiql_version = "2.4.7"
+    graphiql_sri = "sha256-n/LKaELupC1H/PU6joz+ybeRJHT2xCdekEt6OYMOOZU="
+    graphiql_css_sri = "sha256-OsbM+LQHcnFHi0iH7AUKueZvDcEBoy/z4hJ7jx1cpsM="
+    subscriptions_transport_ws_version = "5.13.1"  # graphql-ws
+    subscriptions_transport_ws_sri = "sha256-EZhvg6ANJrBsgLvLAa0uuHNLepLJVCFYS+xlb5U/bqw="
+    graphiql_plugin_explorer_version = "0.1.15"
+    graphiql_plugin_explorer_sri = "sha256-3hUuhBXdXlfCj6RTeEkJFtEh/kUG+TCDASFpFPLrzvE="
+    graphiql_plugin_explorer_css_sri = "sha256-fA0LPUlukMNR6L4SPSeFqDTYav8QdWjQ2nr559Zln1U="
+
     def __init__(self, *args, **kwargs):
         from openimis_be import schema as stitched
 
