@@ -159,22 +159,66 @@ class ChangeUserLanguageMutation(BaseMutation):
         return None
 
 
+class ChangePasswordMutationInput(graphene.InputObjectType):
+    """The web frontend's shape (`changePassword(input: $input)`, as upstream's relay mutation)."""
+    username = graphene.String()
+    old_password = graphene.String()
+    new_password = graphene.String(required=True)
+    client_mutation_id = graphene.String()
+
+
+class ResetPasswordMutationInput(graphene.InputObjectType):
+    """The forgot-password page's shape (`resetPassword(input: $input)`)."""
+    username = graphene.String(required=True)
+    client_mutation_id = graphene.String()
+
+
+class SetPasswordMutationInput(graphene.InputObjectType):
+    """The set-password page's shape (`setPassword(input: $input)`)."""
+    username = graphene.String(required=True)
+    token = graphene.String(required=True)
+    new_password = graphene.String(required=True)
+    client_mutation_id = graphene.String()
+
+
 class PasswordResultMutation(graphene.Mutation):
+    """Answers `{success, error}`; takes its values as arguments (`resetPassword(username: …)`) or, as the web
+    frontend sends them, as one `input` object (`resetPassword(input: {username, clientMutationId})`)."""
     success = graphene.Boolean()
     error = graphene.String()
+    client_mutation_id = graphene.String()
 
     class Meta:
         abstract = True
 
-
-class ChangePasswordMutation(PasswordResultMutation):
-    class Arguments:
-        new_password = graphene.String(required=True)
-        old_password = graphene.String(required=False)
-        username = graphene.String(required=False)
+    REQUIRED = ()
 
     @classmethod
-    def mutate(cls, root, info, new_password, old_password=None, username=None):
+    def mutate(cls, root, info, input=None, **arguments):
+        values = {**dict(input or {}), **{k: v for k, v in arguments.items() if v is not None}}
+        client_mutation_id = values.pop("client_mutation_id", None)
+        missing = [name for name in cls.REQUIRED if not values.get(name)]
+        if missing:
+            from graphene.utils.str_converters import to_camel_case
+
+            answer = cls(success=False, error=f"Missing {', '.join(map(to_camel_case, missing))}")
+        else:
+            answer = cls.perform(info, **values)
+        answer.client_mutation_id = client_mutation_id
+        return answer
+
+
+class ChangePasswordMutation(PasswordResultMutation):
+    REQUIRED = ("new_password",)
+
+    class Arguments:
+        new_password = graphene.String()
+        old_password = graphene.String(required=False)
+        username = graphene.String(required=False)
+        input = ChangePasswordMutationInput()
+
+    @classmethod
+    def perform(cls, info, new_password, old_password=None, username=None):
         from django.contrib.auth.password_validation import validate_password
 
         user = info.context.user
@@ -216,11 +260,14 @@ class ChangePasswordMutation(PasswordResultMutation):
 class ResetPasswordMutation(PasswordResultMutation):
     """Mails a reset link. The answer is the same whether or not the user exists."""
 
+    REQUIRED = ("username",)
+
     class Arguments:
-        username = graphene.String(required=True)
+        username = graphene.String()
+        input = ResetPasswordMutationInput()
 
     @classmethod
-    def mutate(cls, root, info, username):
+    def perform(cls, info, username):
         from core.throttle import locked_out_message, mark_graphql_lockout, password_reset_allowed
 
         if not password_reset_allowed(info.context, username):  # per username and per client (HTTP 429)
@@ -238,13 +285,16 @@ class ResetPasswordMutation(PasswordResultMutation):
 
 
 class SetPasswordMutation(PasswordResultMutation):
+    REQUIRED = ("username", "token", "new_password")
+
     class Arguments:
-        username = graphene.String(required=True)
-        token = graphene.String(required=True)
-        new_password = graphene.String(required=True)
+        username = graphene.String()
+        token = graphene.String()
+        new_password = graphene.String()
+        input = SetPasswordMutationInput()
 
     @classmethod
-    def mutate(cls, root, info, username, token, new_password):
+    def perform(cls, info, username, token, new_password):
         from django.contrib.auth.password_validation import validate_password
 
         target = User.objects.filter(username=username, is_active=True).first()

@@ -24,7 +24,8 @@ if not _secret and sys.argv[1:2] == ["graphql_schema"]:
 if not _secret:
     if not DEBUG and not env.bool("ALLOW_INSECURE_SECRET", default=False):
         raise environ.ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (set MODE=DEV or DEBUG=1 for local development)."
+            "SECRET_KEY is not set: put SECRET_KEY=<a long random string> in .env or the environment for production"
+            " (see .env.example), or set MODE=DEV for local development."
         )
     _secret = "insecure-dev-only-secret-key-change-me"
 SECRET_KEY = _secret
@@ -196,6 +197,8 @@ MEDIA_URL = "/media/"
 
 SESSION_COOKIE_SECURE = not DEBUG and env.bool("SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if env.bool("BEHIND_TLS_PROXY", default=False):  # a TLS reverse proxy in front sets X-Forwarded-Proto (README)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- GraphQL -----------------------------------------------------------------------------
 GRAPHENE = {

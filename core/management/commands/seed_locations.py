@@ -1,6 +1,7 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from core.management.arguments import positive_int
 from core.models import Location
 
 # A small fictional country: 2 regions × 2 districts × 2 wards × 3 villages.
@@ -35,11 +36,14 @@ class Command(BaseCommand):
     help = "Create a demo location hierarchy (regions → districts → wards → villages). Idempotent."
 
     def add_arguments(self, parser):
-        parser.add_argument("--regions", type=int, default=2)
-        parser.add_argument("--districts", type=int, default=2)
-        parser.add_argument("--wards", type=int, default=2)
-        parser.add_argument("--villages", type=int, default=3)
+        parser.add_argument("--regions", type=positive_int, default=2)
+        parser.add_argument("--districts", type=positive_int, default=2)
+        parser.add_argument("--wards", type=positive_int, default=2)
+        parser.add_argument("--villages", type=positive_int, default=3)
 
     def handle(self, *args, **options):
+        counts = ("regions", "districts", "wards", "villages")
+        if any(options[name] < 1 for name in counts):  # call_command(regions=0) bypasses the parser's types
+            raise CommandError("--regions, --districts, --wards and --villages must be at least 1")
         villages = seed_locations(options["regions"], options["districts"], options["wards"], options["villages"])
         self.stdout.write(self.style.SUCCESS(f"Locations ready: {Location.objects.count()} ({len(villages)} villages)"))

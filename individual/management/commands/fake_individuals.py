@@ -2,6 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core.management.arguments import non_negative_int, positive_int
 from core.models import Location, User
 from individual.bulk import create_households
 
@@ -10,18 +11,19 @@ class Command(BaseCommand):
     help = "Create fake individuals in households (bulk, with history rows)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--count", type=int, default=100, help="number of individuals (default 100)")
-        parser.add_argument("--group-size", type=int, default=5,
+        parser.add_argument("--count", type=positive_int, default=100, help="number of individuals (default 100)")
+        parser.add_argument("--group-size", type=non_negative_int, default=5,
                             help="household size; 0 creates individuals without households (default 5)")
         parser.add_argument("--locations", default="all",
                             help='comma-separated village codes, "all" (every village) or "none"')
         parser.add_argument("--username", default=None, help="acting user (default: first superuser/admin)")
-        parser.add_argument("--batch-size", type=int, default=10000)
+        parser.add_argument("--batch-size", type=positive_int, default=10000,
+                            help="rows per insert (default 10000)")
         parser.add_argument("--seed", type=int, default=None)
 
     def handle(self, *args, count, group_size, locations, username, batch_size, seed, **options):
-        if count < 0 or group_size < 0:
-            raise CommandError("--count and --group-size must not be negative")
+        if count < 1 or group_size < 0 or batch_size < 1:  # call_command(count=0) bypasses the parser's types
+            raise CommandError("--count and --batch-size must be at least 1, --group-size must not be negative")
         user = self._user(username)
         villages = self._villages(locations)
         with tqdm(total=count, unit="ind", disable=options.get("verbosity", 1) == 0) as bar:
