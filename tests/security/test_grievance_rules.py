@@ -76,21 +76,16 @@ def test_a_squatter_written_before_the_rule_does_not_break_generation(gql, offic
 
 
 # --- item 17: a user commenter is the caller ------------------------------------------------------------
-def test_clerk_cannot_comment_in_another_users_name(gql, clerk, officer):
-    ticket_log = _create(gql(officer), title="Disputed")
-    assert_log_success(ticket_log)
+@pytest.mark.parametrize("caller, victim, commenter_type", [
+    ("clerk", "officer", "user"),  # a clerk signing as the officer
+    ("officer", "admin_user", "USER"),  # even a full grievance officer cannot sign as the administrator
+])
+def test_nobody_comments_in_another_users_name(gql, request, caller, victim, commenter_type):
+    caller, victim = request.getfixturevalue(caller), request.getfixturevalue(victim)
+    assert_log_success(_create(gql(request.getfixturevalue("officer")), title="Disputed"))
     ticket = Ticket.objects.get(title="Disputed")
-    log = gql(clerk).mutate("createComment", {"ticketId": str(ticket.id), "comment": "Approved by the officer",
-                                              "commenterType": "user", "commenterId": str(officer.id)})
-    assert_log_error(log, "validate_commenter.not_caller")
-    assert not Comment.objects.exists()
-
-
-def test_even_a_full_grievance_officer_cannot_sign_as_someone_else(gql, officer, admin_user):
-    assert_log_success(_create(gql(officer), title="Signed"))
-    ticket = Ticket.objects.get(title="Signed")
-    log = gql(officer).mutate("createComment", {"ticketId": str(ticket.id), "comment": "As the admin",
-                                                "commenterType": "USER", "commenterId": str(admin_user.id)})
+    log = gql(caller).mutate("createComment", {"ticketId": str(ticket.id), "comment": "Approved by someone else",
+                                               "commenterType": commenter_type, "commenterId": str(victim.id)})
     assert_log_error(log, "validate_commenter.not_caller")
     assert not Comment.objects.exists()
 

@@ -7,14 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from core.models import (
-    Role,
-    RoleRight,
-    User,
-    UserDistrict,
-    UserRole,
-    invalidate_rights_cache,
-)
+from core.models import Role, RoleRight, User, UserDistrict, UserRole, invalidate_rights_cache
 from core.test_helpers import (
     DEFAULT_PASSWORD,
     GQL,
