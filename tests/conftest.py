@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from core.test_helpers import GQL, create_test_interactive_user, create_test_technical_user
+from core.test_helpers import GQL, assign_user_districts, create_test_interactive_user, create_test_technical_user
 
 
 @pytest.fixture(autouse=True)
@@ -20,10 +20,14 @@ def admin_user(db):
 
 @pytest.fixture
 def make_user(db):
-    """``make_user("clerk", rights=[159001])`` → interactive user holding exactly those rights."""
+    """``make_user("clerk", rights=[159001], districts=["AD"])`` → interactive user holding exactly those rights
+    (restricted to those district codes when given)."""
 
-    def factory(username, rights=(), **kwargs):
-        return create_test_interactive_user(username, rights=list(rights), **kwargs)
+    def factory(username, rights=(), districts=(), **kwargs):
+        user = create_test_interactive_user(username, rights=list(rights), **kwargs)
+        if districts:
+            assign_user_districts(user, list(districts))
+        return user
 
     return factory
 

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 
-from core.test_helpers import assign_user_districts, create_test_village
+from core.test_helpers import create_test_village
 from tests.individual.factories import GroupFactory, GroupIndividualFactory, IndividualFactory
 
 INDIVIDUAL_RIGHTS = [159001, 159002, 159003, 159004, 159005]
@@ -51,16 +51,12 @@ def registry(admin_user, villages):
 
 @pytest.fixture
 def district_b_user(make_user, villages):
-    user = make_user("district-b", rights=ALL_RIGHTS)
-    assign_user_districts(user, ["BD"])
-    return user
+    return make_user("district-b", rights=ALL_RIGHTS, districts=["BD"])
 
 
 @pytest.fixture
 def district_a_user(make_user, villages):
-    user = make_user("district-a", rights=ALL_RIGHTS)
-    assign_user_districts(user, ["AD"])
-    return user
+    return make_user("district-a", rights=ALL_RIGHTS, districts=["AD"])
 
 
 @pytest.fixture

@@ -47,17 +47,13 @@ def world(admin_user):
 
 @pytest.fixture
 def clerk_a(make_user, world):
-    user = make_user("clerk-a", rights=REGISTRY + BENEFICIARIES + TICKETS)
-    assign_user_districts(user, ["AD"])
-    return user
+    return make_user("clerk-a", rights=REGISTRY + BENEFICIARIES + TICKETS, districts=["AD"])
 
 
 @pytest.fixture
 def beneficiary_clerk_a(make_user, world):
     """Only the beneficiary rights (spec §1.6: a beneficiary's member is read by the beneficiary right)."""
-    user = make_user("bclerk-a", rights=BENEFICIARIES)
-    assign_user_districts(user, ["AD"])
-    return user
+    return make_user("bclerk-a", rights=BENEFICIARIES, districts=["AD"])
 
 
 def names(content, key, member, field):
