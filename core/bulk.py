@@ -355,3 +355,93 @@ def soft_delete_with_history(queryset, *, user, now=None, returning=False, using
     """Soft delete (``is_deleted``) every not yet deleted row of ``queryset``, with history rows."""
     return update_with_history(queryset.filter(is_deleted=False), {"is_deleted": True}, user=user, now=now,
                                returning=returning, using=using)
+
+
+def update_rows(model, rows, *, fields, user, now=None, batch_size=10000, using=DEFAULT_DB_ALIAS):
+    """``UPDATE`` each row to its own values: ``rows`` are dicts holding the primary key (``"id"`` or the pk's
+    name) and every name of ``fields``; version bumped, acting user and date recorded, one ``~`` history row
+    each. PostgreSQL: the values are ``COPY``-ed into a temporary table and applied with one ``UPDATE … FROM``
+    per batch; SQLite: one ``executemany``. Answers the number of rows updated (rows whose key matches nothing
+    are skipped)."""
+    connection = connections[using]
+    now = now or timezone.now()
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    preparer = _RowPreparer(model, connection, user, now)
+    pk = model._meta.pk
+    targets = [model._meta.get_field(name) for name in fields]
+    converters = [preparer._converter(f) for f in (pk, *targets)]
+    bookkeeping = {}
+    if _has_field(model, "version"):
+        bookkeeping = {"date_updated": now, "user_updated": user.pk}
+    bookkeeping_fields = [model._meta.get_field(name) for name in bookkeeping]
+    bookkeeping_params = [(f.target_field if f.is_relation else f).get_db_prep_save(v, connection)
+                          for f, v in zip(bookkeeping_fields, bookkeeping.values())]
+    assignments = [f"{q(f.column)} = %s" for f in bookkeeping_fields]
+    if bookkeeping:
+        assignments.append(f"{q('version')} = {q('version')} + 1")
+    table = q(model._meta.db_table)
+    total = 0
+
+    def values_of(row):
+        key = row.get("id", row.get(pk.name, row.get(pk.attname)))
+        out = []
+        for field, convert, value in zip((pk, *targets), converters, (key, *(row[f] for f in fields))):
+            out.append(value if convert is None or value is None else convert(value))
+        return tuple(out)
+
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        for batch in _batches(rows, batch_size):
+            prepared = [values_of(row) for row in batch]
+            if connection.vendor == "postgresql":
+                staging = q(f"bulk_upd_{model._meta.db_table}"[:50] + f"_{len(targets)}")
+                columns = ", ".join(q(f.column) for f in (pk, *targets))
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
+                               f"SELECT {columns} FROM {table} WITH NO DATA")
+                cursor.execute(f"TRUNCATE {staging}")
+                _copy(cursor, staging, columns, prepared)
+                sets = ", ".join([*(f"{q(f.column)} = src.{q(f.column)}" for f in targets), *assignments])
+                write = (f"UPDATE {table} SET {sets} FROM {staging} src "
+                         f"WHERE {table}.{q(pk.column)} = src.{q(pk.column)}")
+                sql, params = _with_history_cte(connection, model, write, bookkeeping_params, user, now,
+                                                HISTORY_UPDATE, False)
+                # RETURNING * of an UPDATE … FROM returns the source's columns too: name the live table's
+                sql = sql.replace(f"{write} RETURNING *", f"{write} RETURNING {table}.*", 1)
+                cursor.execute(sql, params)
+                total += cursor.fetchone()[0]
+                continue
+            sets = ", ".join([*(f"{q(f.column)} = %s" for f in targets), *assignments])
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE {q(pk.column)} = %s",
+                               [(*values[1:], *bookkeeping_params, values[0]) for values in prepared])
+            ids = [values[0] for values in prepared]
+            cursor.execute(f"SELECT {q(pk.column)} FROM {table} WHERE {q(pk.column)} IN "
+                           f"(SELECT value FROM json_each(%s))", [json.dumps(ids, default=str)])
+            found = [r[0] for r in cursor.fetchall()]
+            if found and history_model(model) is not None:
+                source = f"(SELECT * FROM {table} WHERE {q(pk.column)} IN (SELECT value FROM json_each(%s)))"
+                sql, params = _history_insert_sql(connection, model, source, user, now, HISTORY_UPDATE)
+                cursor.execute(sql, [*params, json.dumps(found, default=str)])
+            total += len(found)
+    return total
+
+
+class JSONWithoutKeys(models.Func):
+    """``json_value`` (a JSON object expression) without the top-level ``keys``: PostgreSQL ``jsonb - text``,
+    SQLite ``json_remove``."""
+
+    output_field = models.JSONField()
+
+    def __init__(self, expression, keys):
+        self.keys = [str(k) for k in keys]
+        super().__init__(expression)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql}{' - %s' * len(self.keys)})", [*params, *self.keys]
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        paths = ", ".join(["%s"] * len(self.keys))
+        return f"json_remove({sql}, {paths})", [*params, *(f'$."{k}"' for k in self.keys)]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"JSONWithoutKeys is not implemented for {connection.vendor}")

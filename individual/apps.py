@@ -1,6 +1,8 @@
 import json
 import logging
 
+from django.apps import apps
+
 from core.module_config import CRUD, ModuleAppConfig, gql_rights
 
 logger = logging.getLogger(__name__)
@@ -49,11 +51,14 @@ class IndividualConfig(ModuleAppConfig):
                 cls.validation_upload_valid_items_workflow = "individual.Python Valid Update Individuals"
         self._check_schema()
         self._register()
+        if cls.enable_python_workflows and apps.is_installed("workflow"):
+            from workflow.services import register_pending_workflows
+
+            import individual.workflows  # noqa: F401  (the @python_workflow records)
+            register_pending_workflows()
 
     @staticmethod
     def _register():
-        from django.apps import apps
-
         from core.custom_filters import CustomFilterRegistryPoint
         from core.masking import register_masking
         from individual.custom_filters import (
@@ -89,9 +94,8 @@ class IndividualConfig(ModuleAppConfig):
         schema = self.get_individual_schema()
         if not schema:
             return
-        try:
-            import jsonschema
+        from core.json_schema import check_schema
 
-            jsonschema.Draft7Validator.check_schema(schema)
-        except Exception as exc:  # startup must not fail on a bad schema; log it
-            logger.error("individual_schema is not a valid Draft-7 JSON Schema: %s", exc)
+        reason = check_schema(schema)
+        if reason:  # startup must not fail on a bad schema; log it
+            logger.error("individual_schema is not a valid JSON Schema: %s", reason)

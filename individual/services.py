@@ -218,6 +218,14 @@ class IndividualDataSourceUploadService(BaseService):
             "json_ext": json_ext,
         }, user=self.user, now=now)
 
+    @service_operation("request approval")
+    def request_approval(self, upload_id):
+        """The approval task of a staged upload that has none (the REST step create_task_with_importing_...)."""
+        from individual.imports import request_approval
+
+        request_approval(upload_id, self.user)
+        return output_result_success({"upload_id": str(upload_id)})
+
     def set_status(self, upload_id, status, error=None):
         """``(upload, changed)``: the upload's status and error, saved (with history) only when they change."""
         upload = IndividualDataSourceUpload.objects.get(id=upload_id)
@@ -430,3 +438,18 @@ class CreateGroupAndMoveIndividualService(BaseService, CreateChecker):
         result = output_result_success(model_representation(group))
         result["detail"] = str(membership.id)
         return result
+
+
+# --- uploads (the engine is individual/imports.py; programmes drive it through these names) -------------
+from individual.imports import (  # noqa: E402
+    FileAlreadyStored,
+    ImportRejected,
+    ImportTarget,
+    invalid_rows,
+    receive_request,
+    register_plan_target,
+    template_columns,
+    update_individuals,
+)  # noqa: F401
+from individual.views import start_import  # noqa: E402,F401
+from individual.workflows import start_apply, start_validation  # noqa: E402,F401

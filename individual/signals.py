@@ -2,6 +2,7 @@
 import logging
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 
 from core.signals import ServiceSignalBindType, bind_service_signal
 
@@ -26,3 +27,50 @@ def bind_service_signals():
     for service in (IndividualService, GroupService, GroupIndividualService, CreateGroupAndMoveIndividualService):
         bind_service_signal("task_service.complete_task", on_task_complete_service_handler(service),
                             bind_type=ServiceSignalBindType.AFTER)
+    bind_service_signal("task_service.complete_task", on_upload_task_complete, bind_type=ServiceSignalBindType.AFTER)
+    bind_service_signal("task_service.resolve_task", on_upload_task_resolve, bind_type=ServiceSignalBindType.AFTER)
+
+
+def _task_and_user(kwargs):
+    result = kwargs.get("result") or {}
+    if not result.get("success"):
+        return None, None
+    data = result.get("data") or {}
+    task = data.get("task") or {}
+    user_id = (data.get("user") or {}).get("id")
+    if not task or not user_id:
+        return None, None
+    return task, get_user_model().objects.get(id=user_id)
+
+
+def on_upload_task_complete(**kwargs):
+    """AFTER ``task_service.complete_task``: an upload's approval (COMPLETED) applies its rows or households;
+    a FAILED one sets them aside."""
+    from individual.imports import on_task_completed
+
+    task, user = _task_and_user(kwargs)
+    if task is None:
+        return None
+    on_task_completed(task, user)
+    return None
+
+
+def on_upload_task_resolve(**kwargs):
+    """AFTER ``task_service.resolve_task``: a partial vote (ACCEPT/REJECT ids) on an upload's task."""
+    import json
+
+    from individual.imports import on_task_vote
+
+    task, user = _task_and_user(kwargs)
+    if task is None:
+        return None
+    args = (kwargs.get("data") or [[], {}])[0]
+    business_status = (args[0] if args else {}).get("business_status")
+    if isinstance(business_status, str):
+        try:
+            business_status = json.loads(business_status)
+        except ValueError:
+            return None
+    vote = (business_status or {}).get(str(user.id)) if isinstance(business_status, dict) else None
+    on_task_vote(task, user, vote)
+    return None

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
+from core import json_schema
 from core.validation import BaseModelValidation
 from individual.apps import IndividualConfig
 from individual.models import Group, GroupIndividual, Individual
@@ -12,26 +13,12 @@ from individual.models import Group, GroupIndividual, Individual
 
 def json_ext_errors(json_ext, schema=None):
     """Errors of ``json_ext`` against ``individual_schema``: [{"field", "message"}] (empty when valid)."""
-    import jsonschema
-
     schema = IndividualConfig.get_individual_schema() if schema is None else schema
     if not schema or json_ext is None:
         return []
     if not isinstance(json_ext, dict):
         return [{"field": "json_ext", "message": "json_ext must be a JSON object"}]
-    try:
-        validator_cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-        validator = validator_cls(schema, format_checker=jsonschema.FormatChecker())
-    except Exception:
-        return []  # an invalid configured schema is reported at start-up, it does not block writes
-    errors = []
-    for error in sorted(validator.iter_errors(json_ext), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in error.absolute_path)
-        if not path and error.validator == "required":
-            # "'x' is a required property": report it on the missing field
-            path = error.message.split("'")[1] if error.message.count("'") >= 2 else "json_ext"
-        errors.append({"field": path or "json_ext", "message": error.message})
-    return errors
+    return [{"field": field or "json_ext", "message": message} for field, message in json_schema.errors(schema, json_ext)]
 
 
 def validate_json_ext(json_ext):

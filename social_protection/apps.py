@@ -61,6 +61,28 @@ class SocialProtectionConfig(ModuleAppConfig):
                                ("group_beneficiary", "group_beneficiary_mask_fields")):
             register_masking(policy, enabled=f"{MODULE_NAME}.social_protection_masking_enabled",
                              fields=f"{MODULE_NAME}.{fields}")
-        register_programmes(BeneficiaryProgrammes())  # who is enrolled where, for the individual registry
+        register_programmes(BeneficiaryProgrammes())
+        self._set_up_uploads()  # who is enrolled where, for the individual registry
         for name, serializer in BUSINESS_DATA_SERIALIZERS.items():
             register_business_data_serializer(name, serializer)
+
+    @classmethod
+    def _set_up_uploads(cls):
+        """Beneficiary uploads: the engine's plan target and, with Python workflows, their registration and
+        the Python "valid items" workflows in place of the untouched Lightning defaults (workflow.md §9.2)."""
+        from django.apps import apps
+
+        from individual.services import register_plan_target
+        from social_protection.imports import BenefitPlanImportTarget
+
+        register_plan_target(BenefitPlanImportTarget)
+        if not (cls.enable_python_workflows and apps.is_installed("workflow")):
+            return
+        for key, python in (("validation_import_valid_items_workflow", "socialProtection.Python Beneficiaries Valid Upload"),
+                            ("validation_upload_valid_items_workflow", "socialProtection.Python Beneficiaries Valid Update")):
+            if getattr(cls, key) == DEFAULT_CONFIG[key]:
+                setattr(cls, key, python)
+        from workflow.services import register_pending_workflows
+
+        import social_protection.workflows  # noqa: F401  (the @python_workflow records)
+        register_pending_workflows()

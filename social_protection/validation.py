@@ -1,10 +1,10 @@
 """Validation of benefit plans and of beneficiary attributes against the plan's JSON Schema."""
 import json
 
-import jsonschema
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from core import json_schema
 from core.validation import BaseModelValidation
 from individual.selectors import groups as registry_groups
 from individual.selectors import individuals as registry_individuals
@@ -33,10 +33,9 @@ def schema_errors(schema):
         return []
     if not isinstance(schema, dict):
         return [_("Schema is not valid %(error)s") % {"error": "a JSON Schema must be an object"}]
-    try:
-        jsonschema.Draft7Validator.check_schema(schema)
-    except jsonschema.exceptions.SchemaError as exc:
-        return [_("Schema is not valid %(error)s") % {"error": exc.message}]
+    reason = json_schema.check_schema(schema)
+    if reason:
+        return [_("Schema is not valid %(error)s") % {"error": reason}]
     return []
 
 
@@ -46,15 +45,10 @@ def json_ext_errors(schema, json_ext):
         return [_("json_ext must be a JSON object")]
     if not isinstance(schema, dict) or not schema or json_ext is None:
         return []
-    validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
     errors = []
-    for error in validator_class(schema).iter_errors(json_ext):
-        path = ".".join(str(p) for p in error.absolute_path)
-        if not path and error.validator == "required":
-            # "'x' is a required property": name the missing field
-            path = str(error.message).split("'")[1] if "'" in str(error.message) else ""
+    for path, message in json_schema.errors(schema, json_ext):
         field = f"json_ext.{path}" if path else "json_ext"
-        errors.append((field, f"{field}: {error.message}"))
+        errors.append((field, f"{field}: {message}"))
     return [message for _, message in sorted(errors)]
 
 

@@ -578,14 +578,23 @@ def default_executor_event():
     return TasksManagementConfig.default_executor_event
 
 
+def _pending_tasks(entity_ids, business_events):
+    pending = Task.objects.filter(entity_id__in=[str(i) for i in entity_ids], status__in=Task.PENDING_STATUSES,
+                                  is_deleted=False, emission_key__isnull=True)
+    if business_events is not None:
+        pending = pending.filter(business_event__in=business_events)
+    return pending
+
+
 def pending_task_exists(entity_ids, business_event=None):
     """True when a maker-checker task (RECEIVED/ACCEPTED, not rule-generated) is pending on any of these
     entities (optionally for one business event)."""
-    pending = Task.objects.filter(entity_id__in=[str(i) for i in entity_ids], status__in=Task.PENDING_STATUSES,
-                                  is_deleted=False, emission_key__isnull=True)
-    if business_event is not None:
-        pending = pending.filter(business_event=business_event)
-    return pending.exists()
+    return _pending_tasks(entity_ids, None if business_event is None else [business_event]).exists()
+
+
+def pending_task_ids(entity_ids, business_events=None):
+    """Ids of the pending maker-checker tasks on these entities (optionally for these business events)."""
+    return list(_pending_tasks(entity_ids, business_events).order_by("date_created").values_list("id", flat=True))
 
 
 BUSINESS_DATA_SERIALIZERS = {}

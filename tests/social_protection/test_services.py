@@ -108,8 +108,8 @@ def test_beneficiary_json_ext_validated_per_field(admin_user, make_plan, make_in
         "individual_id": individual.id, "benefit_plan_id": plan.id, "status": "POTENTIAL",
         "json_ext": {"number_of_children": "many", "educated_level": 3}})
     assert not result["success"]
-    assert "json_ext.educated_level: 3 is not of type 'string'" in result["detail"]
-    assert "json_ext.number_of_children: 'many' is not of type 'integer'" in result["detail"]
+    assert "json_ext.educated_level: 3 is not of type \"string\"" in result["detail"]
+    assert "json_ext.number_of_children: \"many\" is not of type \"integer\"" in result["detail"]
     assert not Beneficiary.objects.exists()
 
 

@@ -137,7 +137,7 @@ def test_the_decorator_registers_at_the_next_flush():
 def test_the_workflow_app_ready_flushes_the_decorated_functions():
     python_workflow(group="socialProtection", name="Decorated Upload")(lambda **kw: kw)
     WorkflowConfig.set_up_workflows()
-    assert [h.name for h in handlers(group="socialProtection")] == ["Decorated Upload"]
+    assert "Decorated Upload" in [h.name for h in handlers(group="socialProtection")]
 
 
 def test_the_example_workflow_answers_its_payload(caplog):

@@ -1,0 +1,54 @@
+"""Helpers of the modules' REST endpoints: the error body, rights, streamed CSV downloads, stored files."""
+import csv
+import os
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, StreamingHttpResponse
+from rest_framework import status
+from rest_framework.response import Response
+
+from core.rights import has_rights
+from core.tabular import neutralise
+
+
+def refused(message, code=status.HTTP_400_BAD_REQUEST):
+    return Response({"success": False, "error": message}, status=code)
+
+
+def forbidden(request, right):
+    if not has_rights(request.user, right):
+        return refused("Unauthorized", status.HTTP_403_FORBIDDEN)
+    return None
+
+
+def csv_response(filename, columns, rows):
+    """A streamed CSV; every cell neutralised, so a formula that came in is inert when the file is opened."""
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow([neutralise(c) for c in columns])
+        for row in rows:
+            yield writer.writerow([neutralise(c) for c in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def stored_file(path):
+    """The stored original of an upload; 404 when absent. ``path`` is built from a bare file name."""
+    if not default_storage.exists(path):
+        return Response({"success": False, "error": "File not found"}, status=status.HTTP_404_NOT_FOUND)
+    return FileResponse(default_storage.open(path, "rb"), as_attachment=True, filename=os.path.basename(path))
+
+
+def bare_name(name):
+    """A file name as sent by the frontend, refused when it tries to leave its folder."""
+    if not name or name != os.path.basename(name) or name in (".", "..") or "\\" in name:
+        return None
+    return name
