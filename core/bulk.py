@@ -181,6 +181,9 @@ class _RowPreparer:
         if kind == "UUIDField" and not field.is_relation and self.connection.features.has_native_uuid_field:
             return None
         if kind == "JSONField":
+            if self.connection.vendor == "postgresql":  # rows go through COPY's text format (_copy)
+                encoder = field.encoder
+                return lambda value: _JSONText(json.dumps(value, cls=encoder))
             return lambda value: field.get_db_prep_save(value, self.connection)
         if not (field.is_relation or kind in ("DateField", "DateTimeField")):
             return lambda value: field.get_db_prep_save(value, self.connection)
@@ -241,6 +244,10 @@ def insert_rows(model, rows, *, user, now=None, ignore_conflicts=False, returnin
                                              ignore_conflicts, returning)
             total += written
     return total
+
+
+class _JSONText(str):
+    """A JSON value serialised once (the live and the history row both carry it), written by COPY as text."""
 
 
 def _copy(cursor, table_sql, columns_sql, tuples):
@@ -357,6 +364,17 @@ def soft_delete_with_history(queryset, *, user, now=None, returning=False, using
                                returning=returning, using=using)
 
 
+def analyze(*models, using=DEFAULT_DB_ALIAS):
+    """Refresh the planner's statistics of the models' tables after a bulk write (PostgreSQL; a no-op on
+    SQLite): a query right after a load is otherwise planned for the table as it was before it."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {_quote(connection, model._meta.db_table)}")
+
+
 def update_rows(model, rows, *, fields, user, now=None, batch_size=10000, using=DEFAULT_DB_ALIAS):
     """``UPDATE`` each row to its own values: ``rows`` are dicts holding the primary key (``"id"`` or the pk's
     name) and every name of ``fields``; version bumped, acting user and date recorded, one ``~`` history row
@@ -393,8 +411,11 @@ def update_rows(model, rows, *, fields, user, now=None, batch_size=10000, using=
         for batch in _batches(rows, batch_size):
             prepared = [values_of(row) for row in batch]
             if connection.vendor == "postgresql":
-                staging = q(f"bulk_upd_{model._meta.db_table}"[:50] + f"_{len(targets)}")
                 columns = ", ".join(q(f.column) for f in (pk, *targets))
+                # named by its columns: one transaction may update other columns of the same table (the table
+                # lives until commit, so a name shared by two column sets would reuse the wrong shape)
+                shape = uuid.uuid5(uuid.NAMESPACE_OID, columns).hex[:8]
+                staging = q(f"bulk_upd_{model._meta.db_table}"[:50] + f"_{shape}")
                 cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
                                f"SELECT {columns} FROM {table} WITH NO DATA")
                 cursor.execute(f"TRUNCATE {staging}")

@@ -50,6 +50,19 @@ def check_schema(schema):
     return None
 
 
+def compiled_errors(compiled, instance):
+    """:func:`errors` with a validator compiled once by the caller (a loop over many instances)."""
+    if compiled.is_valid(instance):  # the fast path: most rows are valid
+        return []
+    found = []
+    for error in compiled.iter_errors(instance):
+        path = ".".join(str(p) for p in error.instance_path)
+        if not path and error.kind.name == "required":
+            path = str(error.kind.property)
+        found.append((path, error.message))
+    return sorted(found)
+
+
 def errors(schema, instance):
     """Every violation of ``schema`` by ``instance``: ``[(field, message)]`` sorted by field, where ``field`` is
     the dotted path of the offending value, or the missing property's name for ``required`` (``""`` for the
@@ -61,12 +74,4 @@ def errors(schema, instance):
         compiled = validator(schema)
     except SchemaInvalid:
         return []
-    if compiled.is_valid(instance):  # the fast path: most rows are valid
-        return []
-    found = []
-    for error in compiled.iter_errors(instance):
-        path = ".".join(str(p) for p in error.instance_path)
-        if not path and error.kind.name == "required":
-            path = str(error.kind.property)
-        found.append((path, error.message))
-    return sorted(found)
+    return compiled_errors(compiled, instance)

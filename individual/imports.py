@@ -88,6 +88,7 @@ class ImportTarget:
     record_model = IndividualDataUploadRecords
     plan = None
     group_upload_checked = True  # households wait for their own approval (enable_maker_checker_for_group_upload)
+    household_needs_head = False  # the registry keeps a household whose file names no head (individual.md §6.2)
 
     def schema(self):
         return IndividualConfig.get_individual_schema()
@@ -138,6 +139,13 @@ class ImportTarget:
 
 
 _PLAN_TARGET = None
+
+
+def plan_target(code):
+    """The target of the live benefit plan ``code`` (needs the social_protection module)."""
+    if _PLAN_TARGET is None:
+        raise ImportRejected("Benefit plans are not installed (module social_protection)")
+    return _PLAN_TARGET.for_plan_code(code)
 
 
 def register_plan_target(target_class):
@@ -213,9 +221,10 @@ def fail(upload_id, user, key, message):
 # --------------------------------------------------------------------------------------------------------------
 # Receiving a file
 # --------------------------------------------------------------------------------------------------------------
-def receive(user, target, *, import_file, workflow, group_aggregation_column=None, mode="import"):
+def receive(user, target, *, import_file, workflow, group_aggregation_column=None, mode="import", dispatch=True):
     """Store the file, create the upload (PENDING) and its record, and after commit run ``workflow`` (a
-    handler) on it. Raises :class:`ImportRejected` / :class:`FileAlreadyStored`. Answers the upload."""
+    handler) on it (``dispatch=False``: the caller runs it, e.g. the import command with its progress bar).
+    Raises :class:`ImportRejected` / :class:`FileAlreadyStored`. Answers the upload."""
     _check_file(import_file)
     path = target.storage_path(import_file.name)
     stored = _store(import_file, path)
@@ -231,7 +240,8 @@ def receive(user, target, *, import_file, workflow, group_aggregation_column=Non
                                          **target.record_values())
             record.save(user=user)
             payload = {"user_uuid": str(user.id), "upload_uuid": str(upload.id), **target.payload()}
-            transaction.on_commit(lambda: trigger(upload.id, workflow, payload, user))
+            if dispatch:
+                transaction.on_commit(lambda: trigger(upload.id, workflow, payload, user))
     except BaseException:
         default_storage.delete(stored)
         raise
@@ -256,15 +266,28 @@ def receive_request(user, target, *, import_file, workflow_name, workflow_group,
                    group_aggregation_column=group_aggregation_column or None)
 
 
+# Signatures of common documents that are no tables: the reader takes any other content for a CSV, and a PDF
+# or an image may well decode as text (it would then be staged as rows of garbage)
+NOT_TABLES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"II*\x00", b"MM\x00*",
+              b"Rar!", b"7z\xbc\xaf", b"{\\rtf")
+UNSUPPORTED = "Unsupported file format: upload CSV, XLSX, XLS or ODS."
+
+
 def _check_file(import_file):
     """The file as a whole (format, size, encoding, header present and well formed, at least one row)."""
+    kind = getattr(import_file, "content_type", None) or "unknown"
     try:
+        import_file.seek(0)
+        if import_file.read(8).startswith(NOT_TABLES):
+            raise ImportRejected(f"Unsupported content type: {kind}. {UNSUPPORTED}")
+        import_file.seek(0)
         with open_table(import_file):
             pass
     except TabularError as exc:
         if "unsupported_format" in exc.codes:
-            kind = getattr(import_file, "content_type", None) or "unknown"
             raise ImportRejected(f"Unsupported content type: {kind}. {' '.join(exc.messages)}") from None
+        if "no_data_rows" in exc.codes:  # a header alone is an empty table (workflow.md §9.4)
+            raise ImportRejected("Import file is empty") from None
         raise ImportRejected(" ".join(exc.messages)) from None
     finally:
         import_file.seek(0)
@@ -377,6 +400,10 @@ class RowChecker:
         schema = target.schema() or {}
         properties = schema.get("properties", {}) or {}
         self.schema = schema
+        try:  # compiled once for the whole file
+            self.validator = json_schema.validator(schema) if schema else None
+        except json_schema.SchemaInvalid:
+            self.validator = None  # a bad configured schema is reported at start-up; it does not block uploads
         self.parsers = {}
         for column in columns:
             if column in ("first_name", "last_name"):
@@ -403,14 +430,18 @@ class RowChecker:
         for reason in row.errors:
             field, _, note = reason.partition(": ")
             errors.append({"field_name": field if note else "", "note": note or reason})
+        flagged = {e["field_name"] for e in errors}
         values = {}
         for column, text in row.values.items():
+            if column in flagged:  # already refused by the reader (a formula…): one reason per cell
+                values[column] = text
+                continue
             try:
                 values[column] = self.parsers[column](text)
             except CellError as exc:
                 values[column] = text
                 errors.append({"field_name": column, "note": exc.reason})
-        flagged = {e["field_name"] for e in errors}
+                flagged.add(column)
         for column in self.required:
             if values.get(column) in (None, "") and column not in flagged:
                 errors.append({"field_name": column, "note": f"{column} is required"})
@@ -419,9 +450,9 @@ class RowChecker:
         if role and str(role).casefold() not in ROLES:
             errors.append({"field_name": "individual_role",
                            "note": f"unknown role '{role}' (one of {', '.join(GroupIndividual.Role.values)})"})
-        if self.schema:
+        if self.validator is not None:
             attributes = {k: values[k] for k in self.attributes if values.get(k) is not None and k not in flagged}
-            for field, message in json_schema.errors(self.schema, attributes):
+            for field, message in json_schema.compiled_errors(self.validator, attributes):
                 name = field.split(".", 1)[0]
                 if name not in flagged:
                     errors.append({"field_name": name, "note": message})
@@ -453,6 +484,7 @@ def stage(upload_id, user, progress=None):
     set_status(upload_id, Status.IN_PROGRESS, user, rows_read=0, rows_invalid=0, rows_written=0)
     try:
         counts = _stage_rows(job, user, progress)
+        bulk.analyze(IndividualDataSource)  # the checks across rows are planned on the rows just loaded
         invalid = _check_across_rows(job, user)
     except (TabularError, ValidationError) as exc:
         _discard_staged(job, user)
@@ -497,11 +529,14 @@ def _stage_rows(job, user, progress):
 
 
 def _check_update_keys(job, rows):
-    keys = {values.get(UPDATE_KEY) for _, values, errors in rows if values.get(UPDATE_KEY)}
+    # a cell refused as an id keeps its text: it must not reach the uuid lookup
+    typed = [(values, errors) for _, values, errors in rows
+             if values.get(UPDATE_KEY) and not any(e["field_name"] == UPDATE_KEY for e in errors)]
+    keys = {values[UPDATE_KEY] for values, _ in typed}
     known = job.target.update_key_exists(keys) if keys else set()
-    for _, values, errors in rows:
-        key = values.get(UPDATE_KEY)
-        if key and key not in known and not any(e["field_name"] == UPDATE_KEY for e in errors):
+    for values, errors in typed:
+        key = values[UPDATE_KEY]
+        if key not in known:
             errors.append({"field_name": UPDATE_KEY, "note": f"no {job.target.noun[:-1]} with id {key}"})
 
 
@@ -528,7 +563,9 @@ def _check_across_rows(job, user):
         clashing = list(present.filter(Exists(registry.filter(value=OuterRef("value"))))
                         .values_list("id", "validations", "value", f"json_ext__{UPDATE_KEY}"))
         holders = {}
-        for found, individual_id in registry.filter(value__in={c[2] for c in clashing}).values_list("value", "id"):
+        # an Exists, not ``value__in=[…]``: on SQLite Django reads the literals of an IN on a JSON key as JSON
+        for found, individual_id in registry.filter(Exists(present.filter(value=OuterRef("value")))) \
+                .values_list("value", "id"):
             holders.setdefault(found, set()).add(str(individual_id))
         for ds_id, validations, found, own_id in clashing:
             if job.update and holders.get(found, set()) <= {str(own_id)}:
@@ -648,9 +685,12 @@ def _create(job, pending, user, now):
         "json_ext": bulk.JSONWithoutKeys(F("json_ext"), NOT_ATTRIBUTES),
     }, user=user, now=now)
     bulk.update_with_history(pending, {"individual_id": F("id")}, user=user, now=now)
-    created = Individual.objects.filter(date_created=now, user_created=user,
-                                        id__in=job.sources.values("individual_id"))
-    groups = build_households(job, created, user, now)
+    bulk.analyze(Individual, IndividualDataSource)
+    # this run's rows and individuals are those it stamped (its time and user): no join, no IN (subquery),
+    # whose plans PostgreSQL got wrong on freshly loaded tables
+    this_run = job.sources.filter(date_updated=now, user_updated=user, individual__isnull=False)
+    created = Individual.objects.filter(date_created=now, user_created=user)
+    groups = build_households(job, this_run, user, now)
     job.target.after_create(created, groups, user, now)
 
 
@@ -685,9 +725,10 @@ def _settle(job, user):
     """The upload's status once a run is over: still WAITING_FOR_VERIFICATION while approved rows or
     households wait, else SUCCESS (every row valid) or PARTIAL_SUCCESS."""
     sources = job.sources
-    waiting = (sources.filter(individual__isnull=True).exclude(INVALID).exists()
-               or GroupDataSource.objects.filter(upload_id=job.upload.id, is_deleted=False,
-                                                 group__isnull=True).exists())
+    rows_waiting = sources.filter(individual__isnull=True).exclude(INVALID).exists()
+    groups_waiting = GroupDataSource.objects.filter(upload_id=job.upload.id, is_deleted=False,
+                                                    group__isnull=True).exists()
+    waiting = rows_waiting or groups_waiting
     linked = sources.filter(individual__isnull=False).count()
     invalid = sources.filter(INVALID).count()
     rejected = IndividualDataSource.objects.filter(upload_id=job.upload.id, is_deleted=True).count()
@@ -696,19 +737,21 @@ def _settle(job, user):
     else:
         status = Status.PARTIAL_SUCCESS if invalid or rejected else Status.SUCCESS
     upload = set_status(job.upload.id, status, user, rows_imported=linked, rows_rejected=rejected)
-    if not waiting:
-        _close_approval_tasks(job, user)
+    # each task is done once its own items are all decided (the rows' task while households still wait)
+    events = [*([] if rows_waiting else [job.target.business_event(job.update)]),
+              *([] if groups_waiting else [IndividualConfig.validation_import_group_valid_items])]
+    if events:
+        _close_approval_tasks(job, user, events)
     return upload
 
 
-def _close_approval_tasks(job, user):
-    """Rows decided one by one (partial votes) until none is left: the approval tasks are done."""
+def _close_approval_tasks(job, user, events):
+    """Items decided one by one (partial votes) until none is left: the approval tasks of ``events`` are done."""
     from tasks_management.services import TaskService, pending_task_ids
 
     record = job.record
     if record is None:
         return
-    events = [job.target.business_event(job.update), IndividualConfig.validation_import_group_valid_items]
     for task_id in pending_task_ids([record.id], events):
         answer = TaskService(user).complete_task({"id": str(task_id)})
         if not answer.get("success"):
@@ -731,14 +774,14 @@ def _random_code():
     return "".join(random.SystemRandom().choices(string.ascii_uppercase + string.digits, k=8))
 
 
-def build_households(job, created, user, now, checked=None):
-    """Group the individuals ``created`` by this run by the aggregation column of their rows (rows without
+def build_households(job, rows_of_run, user, now, checked=None):
+    """Group the individuals created from ``rows_of_run`` (data sources) by the aggregation column (rows without
     a value stay alone). With ``group_code`` a live group of that code is extended, else one is created with
     that code; any other column makes a new group with a random 8-character code per value. The groups
     wait for the checker (group data sources + ``import_group_valid_items`` task) when the target asks for
     it, else they are written now. Answers the queryset of the groups written (none while waiting)."""
     column = job.aggregation
-    rows = (job.sources.filter(individual__in=created)
+    rows = (rows_of_run
             .annotate(key=KT(f"json_ext__{column}"), role=KT("json_ext__individual_role"),
                       recipient=KT("json_ext__recipient_info"))
             .filter(key__isnull=False)
@@ -760,8 +803,8 @@ def build_households(job, created, user, now, checked=None):
     written = []
     for batch in _batches(payloads, BATCH_ROWS // 5):
         _attach_existing_groups(batch)
-        written += materialise(batch, user, now)
-    return Group.objects.filter(id__in=written)
+        written += materialise(batch, user, now, need_head=job.target.household_needs_head)
+    return Group.objects.filter(id__in=written) if written else Group.objects.none()
 
 
 def _payload(column, key, members):
@@ -773,7 +816,8 @@ def _payload(column, key, members):
 
 
 def _attach_existing_groups(payloads):
-    """A payload whose code names a live group gets its ``id`` (the group is extended, oldest first)."""
+    """A payload whose code names a live group gets its ``id`` (the group is extended, oldest first); one that
+    named a group deleted since (households waiting for their checker) makes a new group."""
     codes = {p["code"] for p in payloads}
     existing = {}
     for group_id, code in Group.objects.filter(code__in=codes, is_deleted=False).order_by("-date_created", "-id") \
@@ -782,11 +826,14 @@ def _attach_existing_groups(payloads):
     for payload in payloads:
         if payload["code"] in existing:
             payload["id"] = existing[payload["code"]]
+        else:
+            payload.pop("id", None)
 
 
-def _align(members, has_head, has_primary):
+def _align(members, has_head, has_primary, need_head=False):
     """One HEAD and one PRIMARY per household (the group's own first; else the file's first); a household
-    without either gets its first member as both (individual.md §6.2)."""
+    without either gets its first member as both (individual.md §6.2); with ``need_head`` a household still
+    without a HEAD gets one: its primary recipient (else its first member)."""
     for member in members:
         if member["role"] == GroupIndividual.Role.HEAD:
             if has_head:
@@ -800,6 +847,11 @@ def _align(members, has_head, has_primary):
         members[0]["recipient_type"] = GroupIndividual.RecipientType.PRIMARY
         if not has_head:
             members[0]["role"] = GroupIndividual.Role.HEAD
+            has_head = True
+    if members and need_head and not has_head:
+        # the primary recipient speaks for the household: they head it
+        head = next((m for m in members if m["recipient_type"] == GroupIndividual.RecipientType.PRIMARY), members[0])
+        head["role"] = GroupIndividual.Role.HEAD
 
 
 class _Member:
@@ -809,13 +861,14 @@ class _Member:
         self.id, self.first_name, self.last_name, self.json_ext = id, first_name, last_name, json_ext
 
 
-def materialise(payloads, user, now):
+def materialise(payloads, user, now, need_head=False):
     """Write the households of ``payloads`` (GroupService payloads; ``id`` = extend that group; ``source``
     = the group data source it came from, linked to the group): groups, memberships and the groups'
     json_ext, set-based. Answers the ids of the groups written or extended."""
     individual_ids = {m["individual_id"] for p in payloads for m in p["individuals_data"]}
+    # a member deleted while the household waited for its checker is left out
     people = {str(i): _Member(i, f, l, j) for i, f, l, j in Individual.objects.filter(
-        id__in=individual_ids).values_list("id", "first_name", "last_name", "json_ext")}
+        id__in=individual_ids, is_deleted=False).values_list("id", "first_name", "last_name", "json_ext")}
     extended = [p["id"] for p in payloads if p.get("id")]
     current = {}
     for group_id, individual_id, role, recipient, first, last, json_ext in (
@@ -829,7 +882,8 @@ def materialise(payloads, user, now):
         group_id = payload.get("id") or str(payload.get("source") or uuid.uuid4())
         existing = current.get(group_id, [])
         members = [dict(m) for m in payload["individuals_data"] if m["individual_id"] in people]
-        _align(members, any(r == "HEAD" for _, r, _ in existing), any(t == "PRIMARY" for _, _, t in existing))
+        _align(members, any(r == "HEAD" for _, r, _ in existing), any(t == "PRIMARY" for _, _, t in existing),
+               need_head)
         rows = existing + [(people[m["individual_id"]], m["role"], m["recipient_type"]) for m in members]
         json_ext = group_json_ext({}, rows)
         memberships += [{"group_id": group_id, "individual_id": m["individual_id"], "role": m["role"],
@@ -883,15 +937,30 @@ def apply_groups(upload_id, user, accepted=None):
             if accepted is not None:
                 pending = pending.filter(id__in=list(accepted))
             now = timezone.now()
-            rows = pending.order_by("id").values_list("id", "json_ext").iterator(chunk_size=BATCH_ROWS // 5)
+            # oldest first: the households of an earlier partial approval keep their head
+            rows = (pending.order_by("date_created", "id").values_list("id", "json_ext")
+                    .iterator(chunk_size=BATCH_ROWS // 5))
             for batch in _batches(rows, BATCH_ROWS // 5):
-                payloads = [{**payload, "source": str(ds_id)} for ds_id, payload in batch]
-                _attach_existing_groups([p for p in payloads if not p.get("id")])
-                materialise(payloads, user, now)
+                _materialise_in_waves([{**payload, "source": str(ds_id)} for ds_id, payload in batch], user, now)
             return _settle(job, user)
     except Exception as exc:
         logger.exception("Applying the households of upload %s failed", upload_id)
         return fail(upload_id, user, "Task Resolve", f"Households could not be created ({exc.__class__.__name__})")
+
+
+def _materialise_in_waves(payloads, user, now):
+    """Payloads of one household can pile up (each partial approval of the rows adds one for the same
+    ``group_code``): one write handles a single payload per group, the next wave extends what the previous
+    one created. The waves number the payloads of the busiest household, not the rows."""
+    while payloads:
+        _attach_existing_groups(payloads)
+        wave, later, keys = [], [], set()
+        for payload in payloads:
+            key = payload.get("id") or payload["code"]
+            (later if key in keys else wave).append(payload)
+            keys.add(key)
+        materialise(wave, user, now)
+        payloads = later
 
 
 def reject(upload_id, user, ids, groups=False):

@@ -6,9 +6,10 @@ from individual import imports
 from workflow.services import PythonWorkflowHandlerException, python_workflow
 
 
-def start_validation(upload_uuid, user_uuid, update):
+def start_validation(upload_uuid, user_uuid, update, progress=None):
     """Record whether the file creates or updates, check its header (a problem fails the workflow, hence
-    the upload), then stage and validate it in celery."""
+    the upload), then stage and validate it in celery (in this process with a ``progress(rows)`` callback:
+    the import command)."""
     from individual.tasks import stage_upload
 
     upload = imports.IndividualDataSourceUpload.objects.get(id=upload_uuid)
@@ -17,7 +18,12 @@ def start_validation(upload_uuid, user_uuid, update):
     problem = imports.check_header(upload.id)
     if problem:
         raise PythonWorkflowHandlerException(problem)
-    enqueue_on_commit(stage_upload, str(upload.id), str(user_uuid))
+    if progress is not None:
+        from django.contrib.auth import get_user_model
+
+        imports.stage(upload.id, get_user_model().objects.get(id=user_uuid), progress)
+    else:
+        enqueue_on_commit(stage_upload, str(upload.id), str(user_uuid))
     return {"upload_uuid": str(upload.id), "step": "validation queued"}
 
 

@@ -20,6 +20,7 @@ class BenefitPlanImportTarget(ImportTarget):
     source_type = "beneficiary import"
     record_model = BenefitPlanDataUploadRecords
     group_upload_checked = False  # the upload's approval covers the households it forms
+    household_needs_head = True  # a group plan enrols households through their head
 
     def __init__(self, plan):
         self.plan = plan
@@ -29,6 +30,15 @@ class BenefitPlanImportTarget(ImportTarget):
         plan = BenefitPlan.objects.filter(id=plan_id).first()
         if plan is None:
             raise ValidationError(_("Benefit Plan not found: %(id)s") % {"id": plan_id})
+        return cls(plan)
+
+    @classmethod
+    def for_plan_code(cls, code):
+        from individual.services import ImportRejected
+
+        plan = BenefitPlan.objects.filter(code=code, is_deleted=False).first()
+        if plan is None:
+            raise ImportRejected(f"Benefit Plan not found: {code}")
         return cls(plan)
 
     @property
@@ -90,6 +100,8 @@ class BenefitPlanImportTarget(ImportTarget):
         enrolment = EnrollmentService(user)
         status = BeneficiaryStatus.POTENTIAL
         if self.group_plan:
+            if groups.query.is_empty():  # a run that formed no household (its SQL could not be compiled)
+                return 0
             return enrolment._insert_group_beneficiaries(groups, self.plan, status, now)
         return bulk.insert_from_select(Beneficiary, individuals, {
             "individual": F("id"),

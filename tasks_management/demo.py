@@ -11,6 +11,7 @@ DEMO_GROUP = "demo-approvers"
 CHECKER = "Checker"
 DEMO_SOURCES = [
     "BenefitPlanService", "BeneficiaryService", "GroupBeneficiaryService", "import_valid_items",
+    "import_group_valid_items",
     "IndividualService", "GroupService", "GroupIndividualService", "CreateGroupAndMoveIndividualService",
     "PaymentCycleService",
 ]

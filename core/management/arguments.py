@@ -1,6 +1,8 @@
 """Argument types shared by the management commands: a count is refused at parsing time with a clear message."""
 import argparse
 
+from django.core.management.base import CommandError
+
 
 def _whole_number(value):
     try:
@@ -23,3 +25,15 @@ def non_negative_int(value):
     if number < 0:
         raise argparse.ArgumentTypeError(f"must not be negative, got {number}")
     return number
+
+
+def acting_user(username=None):
+    """The user a command acts as: ``username``, else the first active superuser or IMIS administrator."""
+    from core.models import User
+
+    queryset = User.objects.filter(is_active=True)
+    user = queryset.filter(username=username).first() if username else (
+        queryset.filter(is_superuser=True).first() or next((u for u in queryset if u.is_imis_admin), None))
+    if user is None:
+        raise CommandError(f"No active user {username}" if username else "No acting user found: pass --username")
+    return user

@@ -1,9 +1,10 @@
-"""Generate fake individuals in households, fast: bulk inserts with history rows and a progress bar."""
+"""Generate fake individuals in households, fast: bulk inserts with history rows and a progress bar; or, with
+``--csv``, a fake upload file of such people (some of them invalid with ``--bad-rows``) to try the imports."""
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from core.management.arguments import non_negative_int, positive_int
-from core.models import Location, User
+from core.management.arguments import acting_user, non_negative_int, positive_int
+from core.models import Location
 from individual.bulk import create_households
 
 
@@ -20,24 +21,27 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=positive_int, default=10000,
                             help="rows per insert (default 10000)")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--csv", default=None, metavar="PATH",
+                            help="write an upload file (the columns of the demo schema) instead of the database")
+        parser.add_argument("--bad-rows", type=non_negative_int, default=0,
+                            help="with --csv: rows breaking one validation rule each (default 0)")
 
-    def handle(self, *args, count, group_size, locations, username, batch_size, seed, **options):
+    def handle(self, *args, count, group_size, locations, username, batch_size, seed, csv=None, bad_rows=0,
+               **options):
         if count < 1 or group_size < 0 or batch_size < 1:  # call_command(count=0) bypasses the parser's types
             raise CommandError("--count and --batch-size must be at least 1, --group-size must not be negative")
-        user = self._user(username)
+        if csv:
+            from individual.demo import write_upload_csv
+
+            write_upload_csv(csv, count, group_size, bad_rows, seed)
+            self.stdout.write(self.style.SUCCESS(f"Wrote {count} rows ({bad_rows} invalid) to {csv}"))
+            return
+        user = acting_user(username)
         villages = self._villages(locations)
         with tqdm(total=count, unit="ind", disable=options.get("verbosity", 1) == 0) as bar:
             individuals, groups = create_households(user, count, group_size, villages, batch_size=batch_size,
                                                     seed=seed, progress=bar)
         self.stdout.write(self.style.SUCCESS(f"Created {individuals} individuals in {groups} groups"))
-
-    def _user(self, username):
-        queryset = User.objects.filter(is_active=True)
-        user = queryset.filter(username=username).first() if username else (
-            queryset.filter(is_superuser=True).first() or next((u for u in queryset if u.is_imis_admin), None))
-        if user is None:
-            raise CommandError("No acting user found: pass --username")
-        return user
 
     def _villages(self, locations):
         if locations == "none":
