@@ -162,12 +162,14 @@ def pipeline(path, count, maker, checker):
         upload = imports.receive(maker, imports.ImportTarget(), import_file=File(handle, name=f"bench-{count}.csv"),
                                  workflow=workflow)
         phases["upload + validation"] = time.perf_counter() - started
+        print(f"      (peak RSS after validation: {peak_rss_mb():.0f} MB)")
         upload.refresh_from_db()
         assert upload.status == "WAITING_FOR_VERIFICATION", upload.error
         mark = time.perf_counter()
         task = Task.objects.get(source="import_valid_items", json_ext__data_upload_id=str(upload.id))
         TaskService(checker).resolve_task({"id": task.id, "business_status": {str(checker.id): "APPROVED"}})
         phases["approval: individuals"] = time.perf_counter() - mark
+        print(f"      (peak RSS after the individuals: {peak_rss_mb():.0f} MB)")
         mark = time.perf_counter()
         households = Task.objects.get(source="import_group_valid_items", json_ext__data_upload_id=str(upload.id))
         TaskService(checker).resolve_task({"id": households.id, "business_status": {str(checker.id): "APPROVED"}})
@@ -207,6 +209,7 @@ def main():
         write_csv(path, args.n)
         print(f"N = {args.n} rows, {os.path.getsize(path) / 2**20:.1f} MiB CSV, database: {connection.vendor}")
         raw = raw_copy(path, maker)
+        print(f"      (peak RSS after the raw COPY: {peak_rss_mb():.0f} MB)")
         print(f"(a) raw COPY into a bare individual table: {raw:8.2f} s  {args.n / raw:10.0f} rows/s")
         total, phases, statements = pipeline(path, args.n, maker, checker)
         print(f"(b) pipeline, upload to households:        {total:8.2f} s  {args.n / total:10.0f} rows/s"

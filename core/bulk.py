@@ -19,6 +19,7 @@ import json
 import uuid
 from itertools import islice
 
+import orjson
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import F, Value
@@ -172,6 +173,13 @@ class _RowPreparer:
             bookkeeping["date_valid_from"] = now
         self.bookkeeping = {k: v for k, v in bookkeeping.items() if k in self.names}
         self.pk = model._meta.pk
+        self.uuid_pk = isinstance(self.pk, models.UUIDField)
+        self.attnames = {key: field.attname for key, field in self.names.items()}
+        # per column: (attname, converter, default, whether the default is a callable to call per row)
+        self.plan = []
+        for field, convert in zip(self.fields, self.converters):
+            default = field.default if field.has_default() else None
+            self.plan.append((field.attname, convert, default, callable(default)))
 
     def _converter(self, field):
         kind = field.get_internal_type()
@@ -181,8 +189,10 @@ class _RowPreparer:
         if kind == "UUIDField" and not field.is_relation and self.connection.features.has_native_uuid_field:
             return None
         if kind == "JSONField":
-            if self.connection.vendor == "postgresql":  # rows go through COPY's text format (_copy)
+            if self.connection.vendor == "postgresql":  # rows go through COPY as text
                 encoder = field.encoder
+                if encoder is None:
+                    return _json_text
                 return lambda value: _JSONText(json.dumps(value, cls=encoder))
             return lambda value: field.get_db_prep_save(value, self.connection)
         if not (field.is_relation or kind in ("DateField", "DateTimeField")):
@@ -199,18 +209,20 @@ class _RowPreparer:
         return convert
 
     def prepare(self, row):
-        values = dict(self.bookkeeping)
+        values = self.bookkeeping.copy()
+        attnames = self.attnames
         for key, value in row.items():
-            field = self.names.get(key)
-            if field is None:
+            attname = attnames.get(key)
+            if attname is None:
                 raise ValueError(f"{self.model.__name__} has no field {key}")
-            values[field.attname] = value
-        if values.get(self.pk.attname) is None and isinstance(self.pk, models.UUIDField):
+            values[attname] = value
+        if values.get(self.pk.attname) is None and self.uuid_pk:
             values[self.pk.attname] = uuid.uuid4()
         out = []
-        for field, convert in zip(self.fields, self.converters):
-            value = values[field.attname] if field.attname in values else field.get_default()
-            out.append(value if convert is None or value is None else convert(value))
+        append = out.append
+        for attname, convert, default, call in self.plan:
+            value = values[attname] if attname in values else (default() if call else default)
+            append(value if convert is None or value is None else convert(value))
         return values[self.pk.attname], tuple(out)
 
 
@@ -248,6 +260,15 @@ def insert_rows(model, rows, *, user, now=None, ignore_conflicts=False, returnin
 
 class _JSONText(str):
     """A JSON value serialised once (the live and the history row both carry it), written by COPY as text."""
+
+
+def _json_text(value):
+    """orjson (an order of magnitude faster on a million rows); what it refuses (e.g. Decimal, non-string
+    keys) goes through the standard library as Django would."""
+    try:
+        return _JSONText(orjson.dumps(value).decode())
+    except TypeError:
+        return _JSONText(json.dumps(value))
 
 
 def _copy(cursor, table_sql, columns_sql, tuples):

@@ -273,8 +273,13 @@ NOT_TABLES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"II*
 UNSUPPORTED = "Unsupported file format: upload CSV, XLSX, XLS or ODS."
 
 
+# what the header says is the workflow's to judge (workflow.md §9.4 step 5: the upload FAILs with the reason)
+HEADER_PROBLEMS = {"duplicate_column", "blank_column_name"}
+
+
 def _check_file(import_file):
-    """The file as a whole (format, size, encoding, header present and well formed, at least one row)."""
+    """The file as a whole (format, size, encoding, a header, at least one row); the columns themselves are
+    checked by the workflow (:func:`check_header`)."""
     kind = getattr(import_file, "content_type", None) or "unknown"
     try:
         import_file.seek(0)
@@ -284,6 +289,8 @@ def _check_file(import_file):
         with open_table(import_file):
             pass
     except TabularError as exc:
+        if set(exc.codes) <= HEADER_PROBLEMS:
+            return
         if "unsupported_format" in exc.codes:
             raise ImportRejected(f"Unsupported content type: {kind}. {' '.join(exc.messages)}") from None
         if "no_data_rows" in exc.codes:  # a header alone is an empty table (workflow.md §9.4)
@@ -899,8 +906,14 @@ def materialise(payloads, user, now, need_head=False):
     bulk.insert_rows(GroupIndividual, memberships, user=user, now=now)
     if updates:
         bulk.update_rows(Group, updates, fields=["json_ext"], user=user, now=now)
-    if links:
-        bulk.update_rows(GroupDataSource, links, fields=["group"], user=user, now=now)
+    # a new group took its data source's id: those links are one set-based UPDATE; extended groups differ
+    same = [link["id"] for link in links if str(link["group"]) == str(link["id"])]
+    if same:
+        bulk.update_with_history(GroupDataSource.objects.filter(id__in=same), {"group_id": F("id")}, user=user,
+                                 now=now)
+    others = [link for link in links if str(link["group"]) != str(link["id"])]
+    if others:
+        bulk.update_rows(GroupDataSource, others, fields=["group"], user=user, now=now)
     return touched
 
 
@@ -937,11 +950,13 @@ def apply_groups(upload_id, user, accepted=None):
             if accepted is not None:
                 pending = pending.filter(id__in=list(accepted))
             now = timezone.now()
-            # oldest first: the households of an earlier partial approval keep their head
-            rows = (pending.order_by("date_created", "id").values_list("id", "json_ext")
-                    .iterator(chunk_size=BATCH_ROWS // 5))
-            for batch in _batches(rows, BATCH_ROWS // 5):
-                _materialise_in_waves([{**payload, "source": str(ds_id)} for ds_id, payload in batch], user, now)
+            # oldest first: the households of an earlier partial approval keep their head. The ids are read
+            # first: the rows are written (linked to their group) while we go, and SQLite gives a cursor no
+            # isolation from writes to the table it reads
+            ids = list(pending.order_by("date_created", "id").values_list("id", flat=True))
+            for batch_ids in _batches(ids, BATCH_ROWS // 5):
+                payloads = dict(GroupDataSource.objects.filter(id__in=batch_ids).values_list("id", "json_ext"))
+                _materialise_in_waves([{**payloads[ds_id], "source": str(ds_id)} for ds_id in batch_ids], user, now)
             return _settle(job, user)
     except Exception as exc:
         logger.exception("Applying the households of upload %s failed", upload_id)
@@ -1042,6 +1057,18 @@ def on_task_completed(task, user):
     return run_valid_items_workflow(job, user, None)
 
 
+def _row_ids(values):
+    """The ids of a vote that can name a row (uuids); anything else names no row and is dropped, so a stray
+    value neither fails the upload nor the checker's vote."""
+    ids = []
+    for value in values if isinstance(values, list) else []:
+        try:
+            ids.append(str(uuid.UUID(str(value))))
+        except ValueError:
+            continue
+    return ids
+
+
 def on_task_vote(task, user, vote):
     """A partial vote ``{"ACCEPT": [ids], "REJECT": [ids]}`` on an upload's task: rejected rows are set
     aside, accepted ones applied (a row already applied or set aside is not touched again)."""
@@ -1051,8 +1078,8 @@ def on_task_vote(task, user, vote):
     job, kind = upload_task(task)
     if job is None or not isinstance(vote, dict):
         return None
-    rejected = [str(i) for i in vote.get("REJECT") or []]
-    accepted = [str(i) for i in vote.get("ACCEPT") or [] if str(i) not in rejected]
+    rejected = _row_ids(vote.get("REJECT"))
+    accepted = [i for i in _row_ids(vote.get("ACCEPT")) if i not in rejected]
     if rejected:
         reject(job.upload.id, user, rejected, groups=kind == "groups")
     if accepted:

@@ -1,4 +1,5 @@
 import json
+from contextlib import nullcontext
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -60,7 +61,49 @@ def csv_file(lines, name="people.csv", header=HEADER):
     return SimpleUploadedFile(name, ("\n".join([header, *lines]) + "\n").encode(), content_type="text/csv")
 
 
-def post_import(user, upload, workflow="Python Import Individuals", group="individual", url=None, **fields):
-    return api(user).post(url or "/api/individual/import_individuals/",
-                          {"file": upload, "workflow_name": workflow, "workflow_group": group, **fields},
-                          format="multipart")
+def committed():
+    """Runs, at its end, the on-commit callbacks (celery dispatches) registered inside, as a commit would, in
+    a test wrapped in a transaction (transactional tests flush the reference data the user fixtures need)."""
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def post_import(user, upload, workflow="Python Import Individuals", group="individual", url=None, run=True, **fields):
+    """The upload POST; with ``run`` its workflow and celery work run as after the request's commit."""
+    with committed() if run else nullcontext():
+        return api(user).post(url or "/api/individual/import_individuals/",
+                              {"file": upload, "workflow_name": workflow, "workflow_group": group, **fields},
+                              format="multipart")
+
+
+def upload_of(response):
+    from individual.models import IndividualDataSourceUpload
+
+    assert response.status_code == 200, response.content
+    return IndividualDataSourceUpload.objects.get(id=response.json()["data"]["upload_uuid"])
+
+
+def approve(checker, source="import_valid_items"):
+    """The checker approves the pending task of ``source`` (TaskService, as the resolveTask mutation does)."""
+    from tasks_management.models import Task
+    from tasks_management.services import TaskService
+
+    task = Task.objects.get(source=source, status="ACCEPTED")
+    with committed():
+        result = TaskService(checker).resolve_task({"id": str(task.id),
+                                                    "business_status": {str(checker.id): "APPROVED"}})
+    assert result["success"], result
+    return task
+
+
+@pytest.fixture
+def plan_factory(admin_user):
+    from tests.social_protection.factories import BenefitPlanFactory
+
+    def factory(code="BP1", type="INDIVIDUAL", schema=None):
+        return BenefitPlanFactory(code=code, name=f"Plan {code}", type=type,
+                                  beneficiary_data_schema=schema if schema is not None else SCHEMA,
+                                  acting_user=admin_user)
+
+    return factory

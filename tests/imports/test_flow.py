@@ -2,7 +2,7 @@ import pytest
 
 from individual.models import Group, GroupIndividual, Individual, IndividualDataSource, IndividualDataSourceUpload
 
-from .conftest import csv_file, post_import
+from .conftest import committed, csv_file, post_import
 
 ROWS = [
     "Ann,One,1990-01-02,ann@example.org,N1,2,true,primary,H1,HEAD,1",
@@ -13,7 +13,7 @@ ROWS = [
 ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_upload_validates_waits_for_checker_then_imports(clerk, checker, schema):
     from tasks_management.models import Task
     from tasks_management.services import TaskService
@@ -31,13 +31,17 @@ def test_upload_validates_waits_for_checker_then_imports(clerk, checker, schema)
     assert task.status == "ACCEPTED"
     result = TaskService(clerk).resolve_task({"id": str(task.id), "business_status": {str(clerk.id): "APPROVED"}})
     assert not result["success"]  # the maker cannot approve
-    result = TaskService(checker).resolve_task({"id": str(task.id), "business_status": {str(checker.id): "APPROVED"}})
+    with committed():
+        result = TaskService(checker).resolve_task({"id": str(task.id),
+                                                    "business_status": {str(checker.id): "APPROVED"}})
     assert result["success"], result
     upload.refresh_from_db()
     assert Individual.objects.filter(first_name__in=["Ann", "Bob"]).count() == 2, upload.error
     assert upload.status == "WAITING_FOR_VERIFICATION", upload.error  # the households wait
     group_task = Task.objects.get(source="import_group_valid_items")
-    result = TaskService(checker).resolve_task({"id": str(group_task.id), "business_status": {str(checker.id): "APPROVED"}})
+    with committed():
+        result = TaskService(checker).resolve_task({"id": str(group_task.id),
+                                                    "business_status": {str(checker.id): "APPROVED"}})
     assert result["success"], result
     group_task.refresh_from_db()
     assert group_task.status == "COMPLETED", group_task.json_ext
