@@ -84,6 +84,7 @@ class ImportTarget:
     """The registry as the destination of an upload; social_protection subclasses it for a benefit plan."""
 
     noun = "individuals"
+    workflow_group = "individual"
     source_type = "individual import"
     record_model = IndividualDataUploadRecords
     plan = None
@@ -124,6 +125,10 @@ class ImportTarget:
     def apply_updates(self, rows, user, now):
         """``rows``: [(data source id, row json)] of valid update rows: overwrite the named individuals."""
         return update_individuals([(ds_id, row[UPDATE_KEY], row) for ds_id, row in rows], user, now)
+
+    def after_update(self, groups, user, now):
+        """The households an update formed (a queryset): nothing to add."""
+        return None
 
     def after_create(self, individuals, groups, user, now):
         """The individuals (a queryset) created by this run and the groups they joined: nothing to add."""
@@ -262,6 +267,11 @@ def receive_request(user, target, *, import_file, workflow_name, workflow_group,
     found = WorkflowService.get_workflow(workflow_name, workflow_group)
     if not found.get("success"):
         raise ImportRejected(found.get("message"))
+    if found["data"]["workflow"].system == "python" and workflow_group != target.workflow_group:
+        # our Python workflows read the payload of their own endpoint (a plan or none); an engine's projects
+        # (Lightning) are named freely
+        raise ImportRejected(f"Workflow group {workflow_group} does not import {target.noun}: "
+                             f"choose a workflow of the group {target.workflow_group}")
     return receive(user, target, import_file=import_file, workflow=found["data"]["workflow"],
                    group_aggregation_column=group_aggregation_column or None)
 
@@ -705,6 +715,15 @@ def _apply_updates(job, pending, user, now):
     rows = pending.values_list("id", "json_ext").order_by("id").iterator(chunk_size=BATCH_ROWS)
     for batch in _batches(rows, BATCH_ROWS):
         job.target.apply_updates(batch, user, now)
+    bulk.analyze(IndividualDataSource)
+    # then the households (individual.md §8.4): an updated individual without one joins the household its
+    # row names; one already in a household stays there (moving people goes through the group services)
+    in_household = GroupIndividual.objects.filter(individual_id=OuterRef("individual_id"), is_deleted=False)
+    this_run = job.sources.filter(date_updated=now, user_updated=user, individual__isnull=False)
+    groups = build_households(job, this_run.filter(~Exists(in_household)), user, now,
+                              checked=job.target.group_upload_checked
+                              and bool(IndividualConfig.enable_maker_checker_for_group_update))
+    job.target.after_update(groups, user, now)
 
 
 def update_individuals(rows, user, now):
@@ -1050,6 +1069,10 @@ def on_task_completed(task, user):
         if kind == "groups":
             pending = GroupDataSource.objects.filter(upload_id=job.upload.id, is_deleted=False, group__isnull=True)
             return reject(job.upload.id, user, list(pending.values_list("id", flat=True)), groups=True)
+        undecided = job.sources.filter(individual__isnull=True).exclude(INVALID)
+        if job.sources.filter(individual__isnull=False).exists():
+            # rows approved one by one earlier stay imported; the checker's "no" sets the rest aside
+            return reject(job.upload.id, user, list(undecided.values_list("id", flat=True)))
         return fail(job.upload.id, user, "Task Resolve", "Rejected by the checker")
     if kind == "groups":
         enqueue_on_commit(apply_group_upload, str(job.upload.id), str(user.id))

@@ -17,6 +17,7 @@ CORE_COLUMNS = ("first_name", "last_name", "dob")
 
 class BenefitPlanImportTarget(ImportTarget):
     noun = "beneficiaries"
+    workflow_group = "socialProtection"
     source_type = "beneficiary import"
     record_model = BenefitPlanDataUploadRecords
     group_upload_checked = False  # the upload's approval covers the households it forms
@@ -92,6 +93,15 @@ class BenefitPlanImportTarget(ImportTarget):
             individuals.append((ds_id, individual_id, row))
         bulk.update_rows(Beneficiary, beneficiaries, fields=["json_ext"], user=user, now=now)
         return update_individuals(individuals, user, now)
+
+    def after_update(self, groups, user, now):
+        """Households an update formed join a GROUP plan as its other households did."""
+        if self.group_plan and not groups.query.is_empty():
+            from social_protection.services import EnrollmentService
+
+            return EnrollmentService(user)._insert_group_beneficiaries(groups, self.plan, BeneficiaryStatus.POTENTIAL,
+                                                                       now)
+        return None
 
     def after_create(self, individuals, groups, user, now):
         """Enrol what the run created: the individuals (INDIVIDUAL plan) or their households (GROUP plan)."""

@@ -342,3 +342,18 @@ def test_a_vote_naming_unknown_rows_changes_nothing(clerk, checker, schema):
     assert upload.status == "WAITING_FOR_VERIFICATION", upload.error
     assert list(Individual.objects.values_list("first_name", flat=True)) == ["Ann"]
     assert not IndividualDataSource.objects.filter(is_deleted=True).exists()
+
+
+@pytest.mark.django_db
+def test_failing_the_task_after_partial_approvals_keeps_what_was_approved(clerk, checker, schema):
+    upload = uploaded(clerk, ROWS)
+    task = Task.objects.get(source="import_valid_items")
+    ann = str(IndividualDataSource.objects.get(upload=upload, json_ext__first_name="Ann").id)
+    vote(checker, task, {"ACCEPT": [ann]})
+    vote(checker, task, "FAILED")
+    assert list(Individual.objects.values_list("first_name", flat=True)) == ["Ann"]
+    assert IndividualDataSource.objects.filter(upload=upload, is_deleted=True).count() == len(ROWS) - 1
+    approve(checker, "import_group_valid_items")
+    upload.refresh_from_db()
+    assert upload.status == "PARTIAL_SUCCESS", upload.error
+    assert memberships("H1") == {("Ann", "HEAD", "PRIMARY")}

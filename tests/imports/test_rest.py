@@ -262,3 +262,13 @@ def test_an_unexpected_failure_is_a_500_without_detail_and_leaves_nothing(clerk,
     assert_refused(response, 500, "Unexpected error while receiving the upload")
     assert "secret" not in response.content.decode()
     assert_nothing_written()
+
+
+@pytest.mark.django_db
+def test_a_workflow_of_the_other_endpoint_is_refused(clerk, schema):
+    response = post_import(clerk, csv_file(["Ann,One,1990-01-02,,,,,,,,"]), workflow="Python Beneficiaries Upload",
+                           group="socialProtection")
+    assert response.status_code == 400
+    assert response.json() == {"success": False, "error": "Workflow group socialProtection does not import "
+                                                          "individuals: choose a workflow of the group individual"}
+    assert not IndividualDataSourceUpload.objects.exists()

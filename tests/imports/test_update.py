@@ -64,3 +64,29 @@ def test_update_file_repeating_an_id(clerk, checker, schema, people):
     assert upload.status == "FAIL"  # both rows name the same individual: none is valid
     for source in IndividualDataSource.objects.filter(upload=upload):
         assert "ID" in [e["field_name"] for e in source.validations["validation_errors"]]
+
+
+@pytest.mark.django_db
+def test_an_update_puts_people_without_a_household_into_the_one_their_row_names(clerk, checker, schema, admin_user):
+    from individual.models import Group, GroupIndividual
+    from tests.individual.factories import GroupFactory, GroupIndividualFactory, IndividualFactory
+
+    alone = IndividualFactory(first_name="Alone", last_name="Old", json_ext={}, acting_user=admin_user)
+    housed = IndividualFactory(first_name="Housed", last_name="Old", json_ext={}, acting_user=admin_user)
+    home = GroupFactory(code="HOME", acting_user=admin_user)
+    GroupIndividualFactory(group=home, individual=housed, role="HEAD", acting_user=admin_user)
+    lines = [f"{alone.id},Alone,New,1990-01-01,NEW-H,HEAD,1", f"{housed.id},Housed,New,1990-01-01,NEW-H,SON,0"]
+    upload = upload_of(post_import(clerk, csv_file(lines, name="move.csv",
+                                                   header="ID,first_name,last_name,dob,group_code,individual_role,"
+                                                          "recipient_info"),
+                                   workflow="Python Update Individuals"))
+    approve(checker)
+    approve(checker, "import_group_valid_items")
+    upload.refresh_from_db()
+    assert upload.status == "SUCCESS", upload.error
+    new_home = Group.objects.get(code="NEW-H")
+    assert list(GroupIndividual.objects.filter(group=new_home).values_list("individual_id", "role")) == [
+        (alone.id, "HEAD")]
+    # the one already housed stays in their household
+    assert list(GroupIndividual.objects.filter(individual=housed, is_deleted=False).values_list("group__code",
+                                                                                                  flat=True)) == ["HOME"]
