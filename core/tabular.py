@@ -219,14 +219,22 @@ def _size(stream):
     return size
 
 
+# Signatures of common documents that are no tables (PDF, PNG, JPEG, GIF, gzip, TIFF, RAR, 7z, RTF): any other
+# content is taken for a CSV, and a PDF or an image may well decode as text (rows of garbage)
+NOT_TABLES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"II*\x00", b"MM\x00*",
+              b"Rar!", b"7z\xbc\xaf", b"{\\rtf")
+
+
 def detect_format(head):
     """The format from the file's first bytes, never from its name: ``"zip"`` (XLSX or ODS, or a zip we do not
     read: :func:`_zip_format` decides), ``"xls"`` (an OLE container: XLS, or a password-protected XLSX, which
-    then fails with a clear message), else ``"csv"``."""
+    then fails with a clear message), ``"other"`` (a known document that is no table), else ``"csv"``."""
     if head.startswith(b"PK\x03\x04"):
         return "zip"  # told apart by _zip_format, which needs the whole stream
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "xls"
+    if head.startswith(NOT_TABLES):
+        return "other"
     return "csv"
 
 

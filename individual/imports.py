@@ -276,13 +276,6 @@ def receive_request(user, target, *, import_file, workflow_name, workflow_group,
                    group_aggregation_column=group_aggregation_column or None)
 
 
-# Signatures of common documents that are no tables: the reader takes any other content for a CSV, and a PDF
-# or an image may well decode as text (it would then be staged as rows of garbage)
-NOT_TABLES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"II*\x00", b"MM\x00*",
-              b"Rar!", b"7z\xbc\xaf", b"{\\rtf")
-UNSUPPORTED = "Unsupported file format: upload CSV, XLSX, XLS or ODS."
-
-
 # what the header says is the workflow's to judge (workflow.md §9.4 step 5: the upload FAILs with the reason)
 HEADER_PROBLEMS = {"duplicate_column", "blank_column_name"}
 
@@ -292,9 +285,6 @@ def _check_file(import_file):
     checked by the workflow (:func:`check_header`)."""
     kind = getattr(import_file, "content_type", None) or "unknown"
     try:
-        import_file.seek(0)
-        if import_file.read(8).startswith(NOT_TABLES):
-            raise ImportRejected(f"Unsupported content type: {kind}. {UNSUPPORTED}")
         import_file.seek(0)
         with open_table(import_file):
             pass
