@@ -190,8 +190,10 @@ def main():
 
     IndividualConfig.individual_schema = json.dumps(SCHEMA)
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     workdir = tempfile.mkdtemp(prefix="import_bench_")
+    if connection.vendor == "sqlite":  # a file, as the embedded default (Django's test database is in memory)
+        connection.settings_dict["TEST"]["NAME"] = os.path.join(workdir, "bench.sqlite3")
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     from django.conf import settings
 
     settings.MEDIA_ROOT = workdir
