@@ -394,10 +394,6 @@ def _uuid_text(text):
         raise CellError(f"'{text}' is not an id") from None
 
 
-def _recipient(text):
-    return PARSERS["integer"](text)
-
-
 class RowChecker:
     """Types one row (cells → JSON values) and lists every reason it is invalid, each as
     ``{"field_name", "note"}``."""
@@ -406,7 +402,6 @@ class RowChecker:
         self.update = update
         schema = target.schema() or {}
         properties = schema.get("properties", {}) or {}
-        self.schema = schema
         try:  # compiled once for the whole file
             self.validator = json_schema.validator(schema) if schema else None
         except json_schema.SchemaInvalid:
@@ -420,7 +415,7 @@ class RowChecker:
             elif column == UPDATE_KEY:
                 self.parsers[column] = _uuid_text
             elif column == "recipient_info":
-                self.parsers[column] = _recipient
+                self.parsers[column] = PARSERS["integer"]
             elif column in properties:
                 self.parsers[column] = _schema_parser(properties[column])
             else:
@@ -510,7 +505,7 @@ def stage(upload_id, user, progress=None):
 
 
 def _stage_rows(job, user, progress):
-    read = invalid = 0
+    read = 0
     with open_stored(job) as table:
         checker = RowChecker(job.target, table.columns, job.update)
         report_progress(job.upload.id, columns=table.columns)
@@ -528,7 +523,6 @@ def _stage_rows(job, user, progress):
                      "validations": {"validation_errors": errors, "row": number}}
                     for number, values, errors in rows), user=user, now=now, batch_size=BATCH_ROWS)
             read += len(rows)
-            invalid += sum(1 for _, _, errors in rows if errors)
             report_progress(job.upload.id, rows_read=read, rows_written=read)
             if progress is not None:
                 progress(len(rows))
