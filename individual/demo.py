@@ -39,8 +39,12 @@ BAD_CELLS = [("dob", "31/12/1980"), ("number_of_children", "-2"), ("email", "not
              ("number_of_elderly", "=1+1"), ("national_id", "DUPLICATE")]
 
 
+DEMO_UPLOAD = "demo-people.csv"
+
+
 def contribute(ctx):
     _demo_schema(ctx)
+    _demo_upload(ctx)
     if Individual.objects.filter(**{f"json_ext__{DEMO_MARKER}": True}).exists():
         ctx.log("individual: demo registry already present")
         return
@@ -48,6 +52,36 @@ def contribute(ctx):
     individuals, groups = create_households(ctx.admin, 300, 5, villages, seed=4, marker=DEMO_MARKER)
     loose, _ = create_households(ctx.admin, 10, 0, [None], seed=5, marker=DEMO_MARKER)
     ctx.log(f"individual: {individuals} individuals in {groups} households, {loose} without location or household")
+
+
+def _demo_upload(ctx):
+    """An upload of 50 people (4 invalid rows) by the admin, validated and waiting for a checker: the upload
+    history, the invalid items and the approval task have something to show (the Checker approves it)."""
+    import os
+    import tempfile
+
+    from django.core.files import File
+
+    from individual import imports
+    from individual.workflows import start_validation
+    from workflow.services import WorkflowService
+
+    if imports.IndividualDataSourceUpload.objects.filter(source_name=DEMO_UPLOAD).exists():
+        return
+    found = WorkflowService.get_workflow("Python Import Individuals", "individual")
+    if not found.get("success"):
+        ctx.log(f"individual: no demo upload ({found.get('message')})")
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, DEMO_UPLOAD)
+        write_upload_csv(path, 50, bad_rows=4, seed=11)
+        with open(path, "rb") as handle:
+            upload = imports.receive(ctx.admin, imports.ImportTarget(), import_file=File(handle, name=DEMO_UPLOAD),
+                                     workflow=found["data"]["workflow"], dispatch=False)
+    imports.set_status(upload.id, imports.Status.TRIGGERED, ctx.admin)
+    start_validation(upload.id, ctx.admin.id, update=False, progress=lambda rows: None)
+    upload.refresh_from_db()
+    ctx.log(f"individual: demo upload {DEMO_UPLOAD} {upload.status} (the Checker approves its task)")
 
 
 def _demo_schema(ctx):

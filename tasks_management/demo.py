@@ -53,6 +53,10 @@ def contribute(ctx):
         if not set(wanted) <= live:
             TaskGroupService(admin).update({"id": str(group.id), "user_ids": sorted(live | set(wanted))})
         ctx.log(f"task group {DEMO_GROUP} already present")
+    # requests other modules' demos made before the group existed (an upload awaiting approval…) join it now
+    for task in Task.objects.filter(status=Task.Status.RECEIVED, task_group__isnull=True, is_deleted=False,
+                                    source__in=DEMO_SOURCES):
+        TaskService(admin).update({"id": str(task.id), "task_group_id": str(group.id), "status": Task.Status.ACCEPTED})
     if not Task.objects.filter(source="demo", is_deleted=False).exists():
         # made by the Checker, so the admin (another executor) may approve it: the maker never approves
         result = TaskService(checker).create({
