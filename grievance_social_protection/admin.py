@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdminMixin, ServiceOnlyInline, ServiceOnlyModelAdmin
-from grievance_social_protection.models import Comment, Ticket, TicketMutation
+from grievance_social_protection.models import Comment, Ticket, TicketAttachment, TicketMutation
 
 
 class CommentInline(ServiceOnlyInline):
@@ -39,3 +39,12 @@ class CommentAdmin(ServiceOnlyModelAdmin):
 class TicketMutationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("ticket", "mutation")
     raw_id_fields = ("ticket", "mutation")
+
+
+@admin.register(TicketAttachment)
+class TicketAttachmentAdmin(ServiceOnlyModelAdmin):
+    # metadata only: the bytes are served by the download endpoint, under the ticket's rights and row security
+    list_display = ("filename", "ticket", "mime_type", "size", "date", "date_created", "is_deleted")
+    list_filter = ("mime_type", "is_deleted")
+    search_fields = ("filename", "sha256", "ticket__code", "ticket__title")
+    raw_id_fields = ("ticket",)

@@ -16,7 +16,14 @@ DEFAULT_CONFIG = {
     "gql_query_comments_perms": ["127004"],
     "gql_mutation_create_comment_perms": ["127005"],
     "gql_mutation_resolve_grievance_perms": ["127006"],
+    # ticket attachments (spec §12): list / download, create, delete
+    "gql_query_ticket_attachments_perms": ["127000"],
+    "gql_mutation_create_ticket_attachment_perms": ["127002"],
+    "gql_mutation_delete_ticket_attachment_perms": ["127002"],
+    # None: MEDIA_ROOT/ticket_attachments/; a relative path is taken under MEDIA_ROOT
     "tickets_attachments_root_path": None,
+    "ticket_attachment_max_bytes": 10 * 1024 * 1024,
+    "ticket_attachment_mime_types": ["image/jpeg", "image/png", "image/webp", "application/pdf", "text/plain"],
     "grievance_types": ["Default", "Category A", "Category B"],
     "grievance_flags": ["Default", "Flag A", "Flag B"],
     "grievance_channels": ["Default", "Channel A", "Channel B"],

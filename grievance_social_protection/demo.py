@@ -1,7 +1,9 @@
 """Demo contribution: tickets in several states, some reported by demo individuals. Idempotent."""
+import base64
+
 from grievance_social_protection.links import link_type
-from grievance_social_protection.models import Comment, Ticket
-from grievance_social_protection.services import CommentService, TicketService
+from grievance_social_protection.models import Comment, Ticket, TicketAttachment
+from grievance_social_protection.services import CommentService, TicketAttachmentService, TicketService
 
 DEMO_TICKETS = [
     # key, title, category, status, priority, channel, flags, resolution comment
@@ -43,6 +45,10 @@ def contribute(ctx):
         ticket_id = result["data"]["id"]
         CommentService(ctx.admin).create({"ticket_id": ticket_id, "comment": "Grievance registered, follow-up planned.",
                                           "commenter_type": "user", "commenter_id": str(ctx.admin.id)})
+        note = f"Call notes for {key}: the grievant was called back and the case was explained.\n"
+        TicketAttachmentService(ctx.admin).create({
+            "ticket_id": ticket_id, "filename": f"{key}-call-notes.txt", "mime_type": "text/plain",
+            "document": base64.b64encode(note.encode()).decode()})
         if resolution:
             comment = CommentService(ctx.admin).create({"ticket_id": ticket_id, "comment": resolution,
                                                         "commenter_type": "user", "commenter_id": str(ctx.admin.id)})
@@ -50,4 +56,5 @@ def contribute(ctx):
         created += 1
     total = Ticket.objects.filter(key__startswith="demo-grs-").count()
     ctx.log(f"grievance tickets: {created} created, {total} demo tickets in total "
-            f"({Comment.objects.filter(ticket__key__startswith='demo-grs-').count()} comments)")
+            f"({Comment.objects.filter(ticket__key__startswith='demo-grs-').count()} comments, "
+            f"{TicketAttachment.objects.filter(ticket__key__startswith='demo-grs-').count()} attachments)")

@@ -1,12 +1,21 @@
 """Grievance mutations: each is one service call (rights check, payload, service, mutation-log link)."""
+import json
+
 import graphene
 from django.core.exceptions import PermissionDenied, ValidationError
 from graphql import GraphQLError
 from graphql.language import EnumValueNode, StringValueNode
 
 from core.gql.mutation import BaseMutation, IdsInput, ServiceMutation
-from grievance_social_protection.models import Ticket, TicketMutation, TicketStatus
-from grievance_social_protection.services import CommentService, TicketService
+from core.models import MutationLog
+from core.signals import signal_mutation_module_after_mutating
+from grievance_social_protection.models import Ticket, TicketAttachment, TicketMutation, TicketStatus
+from grievance_social_protection.services import (
+    CommentService,
+    TicketAttachmentService,
+    TicketService,
+    new_attachment_files,
+)
 
 
 class TicketStatusInput(graphene.Scalar):
@@ -106,25 +115,32 @@ class ReopenTicketMutation(_TicketMutation):
         id = graphene.UUID(required=True)
 
 
-class DeleteTicketMutation(_TicketMutation):
+class _DeleteEach:
+    """Soft delete of every record of ``ids``, all or nothing: an empty list names nothing (``not_found``),
+    and a failure says which record failed."""
+
+    not_found = TICKET_EXISTS
+
+    @classmethod
+    def check_access(cls, user, data):
+        if not any(data.get("ids") or []):
+            raise ValidationError(cls.not_found)
+
+    @classmethod
+    def call_service(cls, user, payload):
+        result = super().call_service(user, payload)
+        if result.get("success") is False:
+            result = {**result, "detail": f"{payload['id']}: {result['detail']}"}
+        return result
+
+
+class DeleteTicketMutation(_DeleteEach, _TicketMutation):
     # every ticket of ``ids`` through TicketService.delete (the signal fires), all or nothing
     permission = "grievance_social_protection.gql_mutation_delete_tickets_perms"
     method, each = "delete", "ids"
 
     class Input(IdsInput, BaseMutation.Input):
         pass
-
-    @classmethod
-    def check_access(cls, user, data):
-        if not any(data.get("ids") or []):
-            raise ValidationError(TICKET_EXISTS)
-
-    @classmethod
-    def call_service(cls, user, payload):
-        result = super().call_service(user, payload)
-        if result.get("success") is False:  # say which ticket failed
-            result = {**result, "detail": f"{payload['id']}: {result['detail']}"}
-        return result
 
 
 class CreateCommentMutation(_GrievanceMutation):
@@ -158,3 +174,72 @@ class ResolveGrievanceByCommentMutation(_GrievanceMutation):
     @classmethod
     def linked_id(cls, data, result):
         return result["data"]["ticket_id"]  # the log is linked to the comment's ticket
+
+
+class CreateTicketAttachmentMutation(_GrievanceMutation):
+    """``document`` is the file content in base64 (the frontend's shape): the whole request must fit the GraphQL
+    body cap (``GRAPHQL_MAX_BODY_SIZE``). The log is linked to the ticket; it does not keep the file."""
+
+    permission = "grievance_social_protection.gql_mutation_create_ticket_attachment_perms"
+    service, method = TicketAttachmentService, "create"
+
+    class Input(BaseMutation.Input):
+        ticket_uuid = graphene.UUID(required=True)
+        filename = graphene.String(required=True)
+        mime_type = graphene.String(required=True)
+        date = graphene.Date()
+        document = graphene.String(required=True, description="the file content, base64")
+
+    @classmethod
+    def payload(cls, user, data):
+        payload = super().payload(user, data)
+        payload["ticket_id"] = str(payload.pop("ticket_uuid"))
+        return payload
+
+    @classmethod
+    def linked_id(cls, data, result):
+        return result["data"]["ticket_id"]
+
+    @classmethod
+    def _mutate(cls, user, **data):
+        # the mutation's own transaction may still roll back after the service wrote the file
+        with new_attachment_files() as files:
+            errors = super()._mutate(user, **data)
+            if errors:
+                files.discard()
+        return errors
+
+
+def _log_without_document(mutation_log_id=None, **kwargs):
+    """Once the mutation has run (a celery worker reads the input from the log until then), the log says how long
+    the document was instead of holding it: a mutation log is no second copy of every attachment (the row keeps
+    the file's size and sha256)."""
+    log = MutationLog.objects.filter(id=mutation_log_id).only("json_content").first()
+    try:
+        logged = json.loads(log.json_content) if log is not None else None
+    except ValueError:
+        return
+    if not isinstance(logged, dict) or not isinstance(logged.get("document"), str):
+        return
+    logged["document"] = f"<{len(logged['document'])} base64 characters, not kept in the log>"
+    MutationLog.objects.filter(id=mutation_log_id).update(json_content=json.dumps(logged))
+
+
+signal_mutation_module_after_mutating[MODULE].connect(_log_without_document, sender=CreateTicketAttachmentMutation,
+                                                      dispatch_uid="grievance_attachment_log")
+
+
+class DeleteTicketAttachmentMutation(_DeleteEach, _GrievanceMutation):
+    """Soft delete of every attachment of ``ids``, all or nothing; each is logged on its ticket."""
+
+    not_found = "Attachment not found"
+    permission = "grievance_social_protection.gql_mutation_delete_ticket_attachment_perms"
+    service, method, each = TicketAttachmentService, "delete", "ids"
+
+    class Input(IdsInput, BaseMutation.Input):
+        pass
+
+    @classmethod
+    def link(cls, user, data, obj_id):
+        ticket_id = TicketAttachment.objects.filter(id=obj_id).values_list("ticket_id", flat=True).first()
+        super().link(user, data, ticket_id)

@@ -13,7 +13,7 @@ from graphene.utils.str_converters import to_camel_case, to_snake_case
 from graphene_django.registry import get_global_registry
 
 from core.gql.connection import OrderedDjangoFilterConnectionField
-from core.gql.filters import ID_LOOKUPS, STRING_LOOKUPS, filterset_for, prefixed
+from core.gql.filters import DATE_LOOKUPS, ID_LOOKUPS, STRING_LOOKUPS, LenientUUIDFilter, filterset_for, prefixed
 from core.gql.loaders import BatchLoader
 from core.gql.types import BUSINESS_MODEL_FIELDS, HISTORY_MODEL_FIELDS, HistoryModelType, ProtectedType
 from core.gql_queries import UserGQLType
@@ -22,11 +22,12 @@ from core.request_memo import memoized
 from core.rights import has_rights, is_authenticated
 from grievance_social_protection.apps import DEFAULT_CONFIG, TicketConfig
 from grievance_social_protection.links import LinkLoader, link_type_name, link_type_of, person_of, to_json
-from grievance_social_protection.models import Comment, Ticket, TicketMutation
+from grievance_social_protection.models import Comment, Ticket, TicketAttachment, TicketMutation
 
 TICKET_SEARCH = "grievance_social_protection.gql_query_tickets_perms"
 TICKET_UPDATE = "grievance_social_protection.gql_mutation_update_tickets_perms"
 COMMENT_SEARCH = "grievance_social_protection.gql_query_comments_perms"
+ATTACHMENT_SEARCH = "grievance_social_protection.gql_query_ticket_attachments_perms"
 
 TICKET_FILTERS = {
     "id": ID_LOOKUPS,
@@ -168,6 +169,38 @@ class ClientMutationIds(BatchLoader):
         return found
 
 
+class TicketAttachmentGQLType(HistoryModelType):
+    """A ticket's attachment (spec §12); its bytes are downloaded from ``/api/ticket/attach?id=<uuid>``.
+    Row security: the ticket's (``TicketAttachment.get_queryset``)."""
+
+    read_perms = ATTACHMENT_SEARCH
+
+    class Meta:
+        model = TicketAttachment
+        fields = (*HISTORY_MODEL_FIELDS, "ticket", "filename", "mime_type", "date", "size", "sha256")
+        filterset_class = filterset_for(
+            TicketAttachment,
+            {"id": ID_LOOKUPS, "filename": STRING_LOOKUPS, "mime_type": ["exact"], "date": DATE_LOOKUPS,
+             "ticket__id": ["exact"], "ticket__code": STRING_LOOKUPS},
+            # ``ticket_Uuid``, the frontend's filter: the ticket's uuid is its id
+            ticket__uuid=LenientUUIDFilter(field_name="ticket_id", lookup_expr="exact"))
+
+
+class TicketAttachments(BatchLoader):
+    """The live attachments each ticket of a page shows (rights and row security of the attachments), one query
+    per page; keys are ticket ids."""
+
+    def batch_load(self, keys):
+        rows = TicketAttachment.objects.filter(ticket_id__in=keys, is_deleted=False).order_by("-date_created", "id")
+        found = {}
+        attachments = list(TicketAttachmentGQLType.get_queryset(rows, self.info))
+        for attachment in attachments:
+            found.setdefault(attachment.ticket_id, []).append(attachment)
+        if attachments:
+            TicketAttachmentGQLType.prime_page(attachments, self.info)
+        return found
+
+
 class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType):
     read_perms = TICKET_SEARCH
 
@@ -176,6 +209,9 @@ class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType)
     # read-only aliases of code / title: the legacy names the frontend's category picker reads
     ticket_code = graphene.String(resolver=lambda root, info: root.code)
     ticket_title = graphene.String(resolver=lambda root, info: root.title)
+    attachments = graphene.List(TicketAttachmentGQLType,
+                                description="live attachments, newest first (null without the attachment right)")
+    attachment_count = graphene.Int(description="number of live attachments (null without the attachment right)")
 
     class Meta:
         model = Ticket
@@ -195,6 +231,8 @@ class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType)
         VisibleLinks.for_request(info).prime((node.reporter_type_id, node.reporter_id) for node in nodes
                                            if node.reporter_type_id)
         ClientMutationIds.for_request(info).prime(node.id for node in nodes if isinstance(node, Ticket))
+        if TicketAttachmentGQLType.readable(info):
+            TicketAttachments.for_request(info).prime(node.id for node in nodes)
 
     def resolve_id(self, info):
         return self.id  # history rows answer their ticket's id
@@ -203,6 +241,15 @@ class TicketGQLType(link_fields("reporter", reporter_visible), HistoryModelType)
         if not isinstance(self, Ticket):
             return None  # a history row
         return ClientMutationIds.for_request(info).load(self.id)
+
+    def resolve_attachments(self, info):
+        if not TicketAttachmentGQLType.readable(info):
+            return None
+        return TicketAttachments.for_request(info).load(self.id) or []
+
+    def resolve_attachment_count(self, info):
+        attachments = TicketGQLType.resolve_attachments(self, info)
+        return None if attachments is None else len(attachments)
 
     def resolve_is_history(self, info):
         live_version = getattr(self, "live_version", None)
@@ -317,5 +364,5 @@ class CategoryConnection(graphene.relay.Connection):
         node = CategoryGQLType
 
 
-__all__ = ["TicketGQLType", "CommentGQLType", "GrievanceTypeConfigurationGQLType", "CategoryGQLType",
-           "CategoryConnection"]
+__all__ = ["TicketGQLType", "TicketAttachmentGQLType", "CommentGQLType", "GrievanceTypeConfigurationGQLType",
+           "CategoryGQLType", "CategoryConnection"]

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import HistoryBusinessModel, HistoryModel, MutationLog, ObjectMutation, UUIDModel
@@ -76,6 +77,38 @@ class Comment(HistoryModel):
         if has_rights(user, "grievance_social_protection.gql_query_comments_perms"):
             return queryset
         return queryset.filter(ticket__attending_staff=user)
+
+
+class TicketAttachment(HistoryModel):
+    """A file attached to a ticket (evidence: photos, scanned letters, PDFs). The bytes live in the attachment
+    storage (``TicketAttachmentService``) under ``stored_name``, a generated name: the client's ``filename`` is
+    only shown, never used as a path."""
+
+    # not "attachments": that is the ticket's GraphQL field, batch-loaded live rows under the rights, and the
+    # lists' selection-driven prefetch would also read every row of a relation with that name
+    ticket = models.ForeignKey(Ticket, on_delete=models.DO_NOTHING, related_name="ticket_attachments")
+    filename = models.CharField(max_length=255)
+    mime_type = models.CharField(max_length=255)
+    date = models.DateField(default=timezone.localdate)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    stored_name = models.CharField(max_length=255, unique=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["ticket", "is_deleted"])]
+
+    def __str__(self):
+        return self.filename
+
+    @classmethod
+    def get_queryset(cls, queryset, user):
+        """An attachment is seen by whoever may see its ticket (the ticket's row security hook)."""
+        queryset = queryset if queryset is not None else cls.objects.all()
+        everything = Ticket.objects.all()
+        visible = Ticket.get_queryset(everything, user)
+        if len(visible.query.where.children) == len(everything.query.where.children):
+            return queryset  # the ticket rule hides nothing from this user: no subquery
+        return queryset.filter(ticket__in=visible.values("pk"))
 
 
 class TicketMutation(UUIDModel, ObjectMutation):

@@ -7,22 +7,26 @@ from core.gql.mutation import mutation_fields
 from core.rights import UNAUTHORIZED, require
 from grievance_social_protection.gql_mutations import (
     CreateCommentMutation,
+    CreateTicketAttachmentMutation,
     CreateTicketMutation,
+    DeleteTicketAttachmentMutation,
     DeleteTicketMutation,
     ReopenTicketMutation,
     ResolveGrievanceByCommentMutation,
     UpdateTicketMutation,
 )
 from grievance_social_protection.gql_queries import (
+    ATTACHMENT_SEARCH,
     TICKET_SEARCH,
     CategoryConnection,
     CategoryGQLType,
     CommentGQLType,
     GrievanceTypeConfigurationGQLType,
+    TicketAttachmentGQLType,
     TicketGQLType,
     grievance_rights,
 )
-from grievance_social_protection.models import Comment, Ticket
+from grievance_social_protection.models import Comment, Ticket, TicketAttachment
 
 
 def _live_tickets(info):
@@ -43,6 +47,7 @@ class Query(graphene.ObjectType):
     grievance_config = graphene.Field(GrievanceTypeConfigurationGQLType)
     category = graphene.relay.ConnectionField(CategoryConnection)
     comments = OrderedDjangoFilterConnectionField(CommentGQLType)
+    ticket_attachments = OrderedDjangoFilterConnectionField(TicketAttachmentGQLType)
 
     def resolve_tickets(self, info, show_history=None, client_mutation_id=None, ticket_version=None, **kwargs):
         tickets = _live_tickets(info)
@@ -82,6 +87,13 @@ class Query(graphene.ObjectType):
         # Comment.get_queryset narrows attending staff to the comments of their own tickets
         return Comment.objects.filter(is_deleted=False).select_related("ticket").order_by("-date_created")
 
+    def resolve_ticket_attachments(self, info, **kwargs):
+        """Live attachments of live tickets, newest first; the type applies the tickets' row security."""
+        require(info.context.user, ATTACHMENT_SEARCH)
+        return (TicketAttachment.objects.filter(is_deleted=False, ticket__is_deleted=False).select_related("ticket")
+                .order_by("-date_created", "id"))
+
 
 Mutation = mutation_fields(CreateTicketMutation, UpdateTicketMutation, DeleteTicketMutation, CreateCommentMutation,
-                           ResolveGrievanceByCommentMutation, ReopenTicketMutation)
+                           ResolveGrievanceByCommentMutation, ReopenTicketMutation, CreateTicketAttachmentMutation,
+                           DeleteTicketAttachmentMutation)

@@ -1,28 +1,37 @@
-"""Ticket and comment services: every write, validation and service signal of the grievance module.
+"""Ticket, comment and attachment services: every write, validation and service signal of the grievance module.
 
 Operations raise business errors; the service signal wrapper is their error boundary (one transaction, the
 openIMIS result dict). The one exception is the spec's: an invalid ``resolution`` raises ValidationError to the
 caller of ``TicketService.create``/``update`` instead of answering a failure result (spec §6.1).
 """
+import base64
+import binascii
 import contextlib
+import contextvars
 import functools
+import hashlib
 import logging
+import os
 import re
+import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import BigIntegerField, Max
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from core.rights import has_rights
-from core.services import BaseService, model_representation, output_result_success
+from core.services import BaseService, check_max_length, model_representation, output_result_success
 from core.signals import register_service_signal
 from grievance_social_protection.apps import RESOLUTION_RE, TicketConfig
 from grievance_social_protection.links import link_type_name
-from grievance_social_protection.models import Comment, Ticket, TicketStatus
+from grievance_social_protection.models import Comment, Ticket, TicketAttachment, TicketStatus
 from grievance_social_protection.validations import (
     C,
     T,
@@ -297,3 +306,183 @@ class CommentService:
         ticket.save(user=self.user)
         return {"success": True, "message": "Ok", "detail": "resolve_grievance_by_comment",
                 "data": {"ticket_id": str(ticket.id), "comment_id": str(comment.id)}}
+
+
+# --- attachments (spec §12) ------------------------------------------------------------------------
+# leading bytes of each content type whose signature we check; webp is "RIFF" <size> "WEBP"
+SIGNATURES = {
+    "image/jpeg": lambda content: content.startswith(b"\xff\xd8\xff"),
+    "image/png": lambda content: content.startswith(b"\x89PNG\r\n\x1a\n"),
+    "image/webp": lambda content: content[:4] == b"RIFF" and content[8:12] == b"WEBP",
+    "application/pdf": lambda content: content.startswith(b"%PDF-"),
+    "text/plain": lambda content: b"\x00" not in content and _is_utf8(content),
+}
+# a client may send the base64 text as a data URL; ':' and ';' are outside the base64 alphabet, so the
+# prefix cannot be mistaken for content
+DATA_URL_RE = re.compile(r"^data:[^,]*;base64,", re.IGNORECASE)
+_new_files = contextvars.ContextVar("grievance_new_attachment_files", default=())
+
+
+def _is_utf8(content):
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def attachment_storage():
+    """The storage of the attachments' bytes, read from the configuration at call time (a configuration change
+    needs no restart)."""
+    root = TicketConfig.tickets_attachments_root_path or "ticket_attachments"
+    return FileSystemStorage(location=os.path.join(settings.MEDIA_ROOT, root))  # an absolute root wins
+
+
+class NewAttachmentFiles:
+    """Names of the files written inside a ``new_attachment_files()`` block."""
+
+    def __init__(self):
+        self.names = []
+
+    def discard(self):
+        storage = attachment_storage()
+        for name in self.names:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.exception("could not remove the attachment file %s of a rolled-back write", name)
+        self.names = []
+
+
+@contextlib.contextmanager
+def new_attachment_files():
+    """Collects the attachment files written inside the block; they are removed when the block raises. A caller
+    whose transaction is rolled back for another reason (a failure result) calls ``discard()``: Django has no
+    rollback hook, and a file whose row was rolled back must not stay on disk."""
+    files = NewAttachmentFiles()
+    token = _new_files.set((*_new_files.get(), files))
+    try:
+        yield files
+    except BaseException:
+        files.discard()
+        raise
+    finally:
+        _new_files.reset(token)
+
+
+def _write_attachment_file(content):
+    """Stores ``content`` under a new random name (two-character folders keep directories small)."""
+    name = f"{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}"
+    trackers = _new_files.get()
+    for files in trackers:  # before the write: a write that fails half-way is removed too
+        files.names.append(name)
+    saved = attachment_storage().save(name, ContentFile(content))
+    if saved != name:  # the storage chose another name (never expected with a random one)
+        for files in trackers:
+            files.names.append(saved)
+    return saved
+
+
+def clean_filename(filename):
+    """The last path component (either separator) without control characters; a path is never taken from the
+    client."""
+    name = re.split(r"[\\/]", str(filename or ""))[-1]
+    name = "".join(ch for ch in name if ch >= " " and ch != "\x7f").strip()
+    if name in ("", ".", ".."):
+        raise ValidationError("The attachment needs a file name")
+    check_max_length(TicketAttachment, "filename", name, "The file name")
+    return name
+
+
+def clean_mime_type(mime_type):
+    """The declared type, lower case, without parameters (``text/plain; charset=utf-8`` → ``text/plain``)."""
+    declared = str(mime_type or "").split(";")[0].strip().lower()
+    allowed = [str(t).lower() for t in TicketConfig.ticket_attachment_mime_types or []]
+    if declared not in allowed:
+        raise ValidationError(f"File type {declared or '(none)'} is not allowed; allowed types: {', '.join(allowed)}")
+    return declared
+
+
+def decode_document(document):
+    """The file bytes of the base64 ``document``: refused when empty, not base64 or too large (the size is
+    checked on the text first, so an oversized file is never decoded)."""
+    text = DATA_URL_RE.sub("", "".join(str(document or "").split()), count=1)
+    if not text:
+        raise ValidationError("The file is empty")
+    limit = int(TicketConfig.ticket_attachment_max_bytes)
+    if len(text) // 4 * 3 - 2 > limit:
+        raise ValidationError(f"The file is larger than the {limit} bytes allowed")
+    try:
+        content = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("The file content (document) is not valid base64") from None
+    if not content:
+        raise ValidationError("The file is empty")
+    if len(content) > limit:
+        raise ValidationError(f"The file is larger than the {limit} bytes allowed")
+    return content
+
+
+def check_content_matches(mime_type, content):
+    """The content must be what the declared type says; a configured type without a known signature is
+    accepted as declared (README)."""
+    check = SIGNATURES.get(mime_type)
+    if check is not None and not check(content):
+        raise ValidationError(f"The file content does not match its declared type {mime_type}")
+
+
+class TicketAttachmentService:
+    """create / delete (soft) of ticket attachments. Only tickets and attachments the user may see (their row
+    security) are found; rights are checked by the callers (GraphQL mutations), as for tickets."""
+
+    OBJECT_TYPE = TicketAttachment
+
+    def __init__(self, user):
+        self.user = user
+
+    def create(self, obj_data):
+        # the file is written inside the service boundary, after every check; it is removed again when the
+        # boundary rolls the row back
+        with new_attachment_files() as files:
+            result = self._create(obj_data)
+            if not result.get("success", True):
+                files.discard()
+        return result
+
+    @register_service_signal("ticket_attachment_service.create")
+    def _create(self, obj_data):
+        ticket = live_row(Ticket.get_queryset(Ticket.objects.all(), self.user), obj_data.get("ticket_id"),
+                          "Ticket not found")
+        filename = clean_filename(obj_data.get("filename"))
+        mime_type = clean_mime_type(obj_data.get("mime_type"))
+        content = decode_document(obj_data.get("document"))
+        check_content_matches(mime_type, content)
+        attachment = TicketAttachment(
+            ticket=ticket, filename=filename, mime_type=mime_type, date=obj_data.get("date") or timezone.localdate(),
+            size=len(content), sha256=hashlib.sha256(content).hexdigest(), stored_name="")
+        attachment.stored_name = _write_attachment_file(content)
+        attachment.save(user=self.user)
+        return output_result_success({"id": str(attachment.id), "uuid": str(attachment.id),
+                                      "ticket_id": str(ticket.id), "filename": filename, "mime_type": mime_type,
+                                      "size": attachment.size, "sha256": attachment.sha256})
+
+    @register_service_signal("ticket_attachment_service.delete")
+    def delete(self, obj_data):
+        """Soft delete: the row (and its history) and the stored file stay."""
+        attachment = live_row(
+            TicketAttachment.get_queryset(TicketAttachment.objects.select_for_update(), self.user)
+            .filter(ticket__is_deleted=False), obj_data.get("id"), "Attachment not found")
+        attachment.delete(user=self.user)
+        return {"success": True, "message": "Ok", "detail": "", "data": {"id": str(attachment.id),
+                                                                         "ticket_id": str(attachment.ticket_id)}}
+
+
+def visible_attachments(user):
+    """Live attachments of live tickets that ``user`` may see (row security only: callers check the right)."""
+    return TicketAttachment.get_queryset(
+        TicketAttachment.objects.filter(is_deleted=False, ticket__is_deleted=False), user)
+
+
+def attachment_file(attachment):
+    """The stored bytes of ``attachment`` as an open file; FileNotFoundError when they are gone."""
+    return attachment_storage().open(attachment.stored_name, "rb")

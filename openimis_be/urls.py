@@ -18,6 +18,9 @@ urlpatterns = [
 
 for module, _urls in module_parts("urls"):
     urlpatterns.append(path(f"{root}/{module}/", include(f"{module}.urls")))
+# the frontend downloads ticket attachments from /api/ticket/attach (a prefix outside the module's own)
+if "grievance_social_protection" in settings.OPENIMIS_MODULES:
+    urlpatterns.append(path(f"{root}/ticket/", include("grievance_social_protection.ticket_urls")))
 
 if settings.DEBUG:
     from django.conf.urls.static import static

@@ -178,6 +178,10 @@ def mutation_inputs(user):
     inputs["deleteVisit"] = {"ids": [visit and visit.id]}
     inputs["createComment"] = {"ticketId": ticket and ticket.id, "comment": "sweep"}
     inputs["resolveGrievanceByComment"] = {"id": comment and comment.id}
+    attachment = _first("grievance_social_protection.TicketAttachment", is_deleted=False)
+    inputs["createTicketAttachment"] = {"ticketUuid": ticket and ticket.id, "filename": "sweep.txt",
+                                        "mimeType": "text/plain", "document": "c3dlZXA="}
+    inputs["deleteTicketAttachment"] = {"ids": [attachment and attachment.id]}
     return inputs
 
 

@@ -4,11 +4,14 @@ Tests of behaviour (validation, comment ids, resolution, reopen, signals) call t
 make the rows a test only needs to exist. ``reporter=`` / ``commenter=`` take the linked object (a User, an
 Individual or a Beneficiary).
 """
+import hashlib
+
 import factory
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 
-from grievance_social_protection.models import Comment, Ticket, TicketMutation
-from grievance_social_protection.services import save_new_ticket
+from grievance_social_protection.models import Comment, Ticket, TicketAttachment, TicketMutation
+from grievance_social_protection.services import attachment_storage, save_new_ticket
 from tests import factories as base
 from tests.factories import HistoryModelFactory, mutation_link_factory
 
@@ -60,6 +63,24 @@ class CommentFactory(HistoryModelFactory):
     commenter_type = _link_type("commenter")
     commenter_id = _link_id("commenter")
     json_ext = factory.LazyFunction(dict)
+
+
+class TicketAttachmentFactory(HistoryModelFactory):
+    """A text attachment whose bytes are stored like the service stores them (no type or size checks)."""
+
+    class Meta:
+        model = TicketAttachment
+
+    class Params:
+        content = b"Receipt of the missing payment\n"
+
+    ticket = factory.SubFactory(TicketFactory)
+    filename = factory.Sequence(lambda n: f"note-{n:04}.txt")
+    mime_type = "text/plain"
+    size = factory.LazyAttribute(lambda o: len(o.content))
+    sha256 = factory.LazyAttribute(lambda o: hashlib.sha256(o.content).hexdigest())
+    stored_name = factory.LazyAttribute(lambda o: attachment_storage().save(
+        f"factory/{hashlib.sha256(o.content).hexdigest()[:8]}-{o.filename}", ContentFile(o.content)))
 
 
 TicketMutationFactory = mutation_link_factory(TicketMutation, "ticket", TicketFactory)

@@ -7,6 +7,7 @@ Before the fix, 6-7 of 20 parallel ``createTicket`` on SQLite ended in "database
 that read first could not take the write lock held by another one (SQLite answers SQLITE_BUSY at once, without
 waiting for the busy timeout, to avoid a deadlock).
 """
+import base64
 import json
 import os
 import socket
@@ -135,6 +136,8 @@ def office_inputs(admin):
     inputs = {
         "createTicket": [{"category": "Default", "title": f"office {i}"} for i in n],
         "createComment": [{"ticketId": str(ticket.id), "comment": f"call {i}"} for i in n],
+        "createTicketAttachment": [{"ticketUuid": str(ticket.id), "filename": f"call-{i}.txt", "mimeType": "text/plain",
+                                    "document": base64.b64encode(f"call {i}".encode()).decode()} for i in n],
         "createIndividual": [{"firstName": f"First{i}", "lastName": "Office", "dob": "1990-01-01"} for i in n],
         "createGroup": [{"code": f"HH{run}{i}"} for i in n],
         "createGroupIndividuals": [{"code": f"GI{run}{i}", "individualIds": [str(p.id)]} for i, p in
