@@ -44,18 +44,15 @@ class IndividualConfig(ModuleAppConfig):
     def ready(self):
         super().ready()
         cls = type(self)
-        if cls.enable_python_workflows:
-            if cls.validation_import_valid_items_workflow == DEFAULT_CONFIG["validation_import_valid_items_workflow"]:
-                cls.validation_import_valid_items_workflow = "individual.Python Valid Upload Individuals"
-            if cls.validation_upload_valid_items_workflow == DEFAULT_CONFIG["validation_upload_valid_items_workflow"]:
-                cls.validation_upload_valid_items_workflow = "individual.Python Valid Update Individuals"
         self._check_schema()
         self._register()
         if cls.enable_python_workflows and apps.is_installed("workflow"):
-            from workflow.services import register_pending_workflows
+            from workflow.services import set_up_python_workflows
 
-            import individual.workflows  # noqa: F401  (the @python_workflow records)
-            register_pending_workflows()
+            set_up_python_workflows(cls, DEFAULT_CONFIG, {
+                "validation_import_valid_items_workflow": "individual.Python Valid Upload Individuals",
+                "validation_upload_valid_items_workflow": "individual.Python Valid Update Individuals",
+            }, "individual.workflows")
 
     @staticmethod
     def _register():

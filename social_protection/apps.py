@@ -78,11 +78,9 @@ class SocialProtectionConfig(ModuleAppConfig):
         register_plan_target(BenefitPlanImportTarget)
         if not (cls.enable_python_workflows and apps.is_installed("workflow")):
             return
-        for key, python in (("validation_import_valid_items_workflow", "socialProtection.Python Beneficiaries Valid Upload"),
-                            ("validation_upload_valid_items_workflow", "socialProtection.Python Beneficiaries Valid Update")):
-            if getattr(cls, key) == DEFAULT_CONFIG[key]:
-                setattr(cls, key, python)
-        from workflow.services import register_pending_workflows
+        from workflow.services import set_up_python_workflows
 
-        import social_protection.workflows  # noqa: F401  (the @python_workflow records)
-        register_pending_workflows()
+        set_up_python_workflows(cls, DEFAULT_CONFIG, {
+            "validation_import_valid_items_workflow": "socialProtection.Python Beneficiaries Valid Upload",
+            "validation_upload_valid_items_workflow": "socialProtection.Python Beneficiaries Valid Update",
+        }, "social_protection.workflows")

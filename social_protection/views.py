@@ -68,48 +68,44 @@ def _upload_of_plan(request):
     return plan, record.data_upload_id, None
 
 
-@api_view(["POST"])
-@parser_classes([JSONParser, MultiPartParser, FormParser])
-def validate_import_beneficiaries(request):
+def upload_step(step):
+    """A manual step on an upload of a plan (POST ``benefit_plan``, ``upload_id``; right 159002): the view
+    checks the right, the plan and the upload, then calls ``step(request, upload_id)``."""
+
+    @api_view(["POST"])
+    @parser_classes([JSONParser, MultiPartParser, FormParser])
+    def view(request):
+        denied = forbidden(request, IMPORT)
+        if denied:
+            return denied
+        plan, upload_id, refusal = _upload_of_plan(request)
+        return refusal or step(request, upload_id)
+
+    view.__doc__ = step.__doc__
+    return view
+
+
+@upload_step
+def validate_import_beneficiaries(request, upload_id):
     """The verdict of an upload's rows: ``data`` lists the invalid rows with their reasons,
     ``summary_invalid_items`` their ids."""
-    denied = forbidden(request, IMPORT)
-    if denied:
-        return denied
-    plan, upload_id, refusal = _upload_of_plan(request)
-    if refusal:
-        return refusal
     columns, rows = invalid_rows(upload_id)
     data = [{"row": dict(zip(columns[:-2], row[:-2])), "id": row[-2], "validations": row[-1]} for row in rows]
     return Response({"success": True, "data": data, "summary_invalid_items": [item["id"] for item in data]})
 
 
-@api_view(["POST"])
-@parser_classes([JSONParser, MultiPartParser, FormParser])
-def create_task_with_importing_valid_items(request):
+@upload_step
+def create_task_with_importing_valid_items(request, upload_id):
     """The maker-checker task of an upload validated without one (maker-checker switched on since)."""
-    denied = forbidden(request, IMPORT)
-    if denied:
-        return denied
-    plan, upload_id, refusal = _upload_of_plan(request)
-    if refusal:
-        return refusal
     answer = IndividualDataSourceUploadService(request.user).request_approval(upload_id)
     if not answer.get("success"):
         return refused(answer.get("detail") or answer.get("message"))
     return Response({"success": True, "error": None}, status=status.HTTP_201_CREATED)
 
 
-@api_view(["POST"])
-@parser_classes([JSONParser, MultiPartParser, FormParser])
-def synchronize_data_for_reporting(request):
+@upload_step
+def synchronize_data_for_reporting(request, upload_id):
     """Kept for the frontend: reports read the registry directly, there is nothing to synchronise."""
-    denied = forbidden(request, IMPORT)
-    if denied:
-        return denied
-    plan, upload_id, refusal = _upload_of_plan(request)
-    if refusal:
-        return refusal
     return Response({"success": True, "error": None}, status=status.HTTP_201_CREATED)
 
 

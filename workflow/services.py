@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["WorkflowService", "WorkflowAdaptor", "WorkflowHandler", "PythonWorkflowAdaptor",
            "PythonWorkflowHandlerException", "python_workflow", "register_pending_workflows", "register_workflow",
-           "result"]
+           "result", "set_up_python_workflows"]
 
 
 class WorkflowService:
@@ -75,6 +75,19 @@ class WorkflowService:
             return result(success=True, data={"workflow": found[0]})
         problem = "Workflow not found" if not found else "Multiple workflows found"
         return result(success=False, message=f"{problem}: group={group} name={name}")
+
+
+def set_up_python_workflows(config_class, defaults, valid_items, workflows_module):
+    """What an app with Python import workflows does in ``ready()`` (workflow.md §9.2): each "valid items" key of
+    ``valid_items`` (config key → ``"<group>.<name>"``) still at its default (a Lightning project) names the
+    Python workflow instead; then the app's ``@python_workflow`` module is imported and registered."""
+    import importlib
+
+    for key, python in valid_items.items():
+        if getattr(config_class, key) == defaults[key]:
+            setattr(config_class, key, python)
+    importlib.import_module(workflows_module)
+    return register_pending_workflows()
 
 
 def register_workflow(name, group, function):
