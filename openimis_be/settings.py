@@ -279,5 +279,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # every process (web, worker, each management command) registers the workflows at start-up: nine lines
+        # each time at INFO; a replaced workflow is still a WARNING
+        "workflow.systems.python": {"level": env.str("WORKFLOW_LOG_LEVEL", default="WARNING")},
+    },
 }
