@@ -1,6 +1,8 @@
 """Helpers of the modules' REST endpoints: the error body, rights, streamed CSV downloads, stored files."""
 import csv
+import functools
 import os
+import uuid
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, StreamingHttpResponse
@@ -19,6 +21,27 @@ def forbidden(request, right):
     if not has_rights(request.user, right):
         return refused("Unauthorized", status.HTTP_403_FORBIDDEN)
     return None
+
+
+def requires(right):
+    """A view answered 403 ``Unauthorized`` unless the caller holds ``right`` (a config spec)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            return forbidden(request, right) or view(request, *args, **kwargs)
+
+        return checked
+
+    return decorator
+
+
+def as_uuid(value):
+    """``value`` as a UUID, or None when it is none."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
 
 
 def csv_response(filename, columns, rows):

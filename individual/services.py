@@ -451,5 +451,5 @@ from individual.imports import (  # noqa: E402
     template_columns,
     update_individuals,
 )  # noqa: F401
-from individual.views import start_import  # noqa: E402,F401
+from individual.views import invalid_items_response, start_import  # noqa: E402,F401
 from individual.workflows import start_apply, start_validation  # noqa: E402,F401

@@ -32,13 +32,10 @@ def bind_service_signals():
 
 
 def _task_and_user(kwargs):
-    result = kwargs.get("result") or {}
-    if not result.get("success"):
-        return None, None
-    data = result.get("data") or {}
-    task = data.get("task") or {}
-    user_id = (data.get("user") or {}).get("id")
-    if not task or not user_id:
+    from tasks_management.services import task_of_result
+
+    task, user_id = task_of_result(kwargs)
+    if task is None:
         return None, None
     return task, get_user_model().objects.get(id=user_id)
 

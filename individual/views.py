@@ -6,7 +6,7 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.rest import bare_name, csv_response, forbidden, refused, stored_file
+from core.rest import as_uuid, bare_name, csv_response, forbidden, refused, requires, stored_file
 from individual import imports
 
 logger = logging.getLogger(__name__)
@@ -42,33 +42,26 @@ def download_template_file(request):
         "individual_upload_template.csv", imports.template_columns(imports.ImportTarget()), [])
 
 
-@api_view(["GET"])
-def download_invalid_items(request):
-    denied = forbidden(request, SEARCH)
-    if denied:
-        return denied
-    upload_id = request.query_params.get("upload_id")
-    if not upload_id or not imports.IndividualDataSourceUpload.objects.filter(id=_uuid_or_none(upload_id)).exists():
+def invalid_items_response(request, uploads, filename):
+    """The invalid rows of the upload ``upload_id`` names, when it is one of ``uploads`` (upload ids)."""
+    upload_id = as_uuid(request.query_params.get("upload_id"))
+    if upload_id is None or not uploads.filter(pk=upload_id).exists():
         return refused("Upload not found", status.HTTP_404_NOT_FOUND)
     columns, rows = imports.invalid_rows(upload_id)
-    return csv_response("individuals_invalid_items.csv", columns, rows)
+    return csv_response(filename, columns, rows)
 
 
 @api_view(["GET"])
+@requires(SEARCH)
+def download_invalid_items(request):
+    return invalid_items_response(request, imports.IndividualDataSourceUpload.objects.all(),
+                                  "individuals_invalid_items.csv")
+
+
+@api_view(["GET"])
+@requires(SEARCH)
 def download_individual_upload_file(request):
-    denied = forbidden(request, SEARCH)
-    if denied:
-        return denied
     name = bare_name(request.query_params.get("filename"))
     if name is None:
         return refused("filename not provided or not a file name")
     return stored_file(imports.ImportTarget().storage_path(name))
-
-
-def _uuid_or_none(value):
-    import uuid
-
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None

@@ -47,13 +47,9 @@ def on_groups_selected(**kwargs):
 
 
 def _completed_task(kwargs):
-    result = kwargs.get("result") or {}
-    if not result.get("success"):
-        return None, None
-    data = result.get("data") or {}
-    task = data.get("task") or {}
-    user_id = (data.get("user") or {}).get("id")
-    return task, user_id
+    from tasks_management.services import task_of_result
+
+    return task_of_result(kwargs)
 
 
 def on_enrollment_task_complete(**kwargs):

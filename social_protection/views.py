@@ -6,8 +6,15 @@ from rest_framework.decorators import api_view, parser_classes
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.rest import bare_name, csv_response, forbidden, refused, stored_file
-from individual.services import IndividualDataSourceUploadService, invalid_rows, start_import, template_columns
+from core.rest import bare_name, csv_response, forbidden, refused, requires, stored_file
+from individual.services import (
+    IndividualDataSourceUpload,
+    IndividualDataSourceUploadService,
+    invalid_items_response,
+    invalid_rows,
+    start_import,
+    template_columns,
+)
 from social_protection.imports import BenefitPlanImportTarget
 from social_protection.models import BenefitPlan, BenefitPlanDataUploadRecords
 
@@ -110,26 +117,15 @@ def synchronize_data_for_reporting(request, upload_id):
 
 
 @api_view(["GET"])
+@requires(SEARCH)
 def download_invalid_items(request):
-    denied = forbidden(request, SEARCH)
-    if denied:
-        return denied
-    upload_id = request.query_params.get("upload_id")
-    try:
-        found = BenefitPlanDataUploadRecords.objects.filter(data_upload_id=uuid.UUID(str(upload_id))).exists()
-    except ValueError:
-        found = False
-    if not found:
-        return refused("Upload not found", status.HTTP_404_NOT_FOUND)
-    columns, rows = invalid_rows(upload_id)
-    return csv_response("invalid_items.csv", columns, rows)
+    return invalid_items_response(request, IndividualDataSourceUpload.objects.filter(
+        pk__in=BenefitPlanDataUploadRecords.objects.values("data_upload_id")), "invalid_items.csv")
 
 
 @api_view(["GET"])
+@requires(SEARCH)
 def download_beneficiary_upload_file(request):
-    denied = forbidden(request, SEARCH)
-    if denied:
-        return denied
     plan = _plan(request.query_params.get("benefit_plan_id"))
     name = bare_name(request.query_params.get("filename"))
     if plan is None or name is None:
@@ -138,10 +134,8 @@ def download_beneficiary_upload_file(request):
 
 
 @api_view(["GET"])
+@requires(PLAN_TEMPLATE)
 def download_template_benefit_plan_file(request):
-    denied = forbidden(request, PLAN_TEMPLATE)
-    if denied:
-        return denied
     plan = _plan(request.query_params.get("benefit_plan_uuid"))
     if plan is None:
         return refused(f"Benefit Plan not found: {request.query_params.get('benefit_plan_uuid')}")

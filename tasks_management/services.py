@@ -574,6 +574,20 @@ def _record_safely(task_id, user, success, message, detail):
 TaskStatus = Task.Status
 
 
+def task_of_result(kwargs):
+    """``(task dict, acting user id)`` of a successful ``task_service.*`` result handed to an AFTER receiver,
+    else ``(None, None)``."""
+    result = kwargs.get("result") or {}
+    if not result.get("success"):
+        return None, None
+    data = result.get("data") or {}
+    task = data.get("task") or {}
+    user_id = (data.get("user") or {}).get("id")
+    if not task or not user_id:
+        return None, None
+    return task, user_id
+
+
 def default_executor_event():
     return TasksManagementConfig.default_executor_event
 
