@@ -13,7 +13,7 @@ DEMO_SOURCES = [
     "BenefitPlanService", "BeneficiaryService", "GroupBeneficiaryService", "import_valid_items",
     "import_group_valid_items",
     "IndividualService", "GroupService", "GroupIndividualService", "CreateGroupAndMoveIndividualService",
-    "PaymentCycleService",
+    "PaymentCycleService", "calcrule_social_protection",
 ]
 
 

@@ -3,6 +3,9 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from core.models import HistoryModel, MutationLog, ObjectMutation, UUIDModel
@@ -81,8 +84,11 @@ class Task(HistoryModel):
             # several different decisions (a payment cycle: an over-limit task and an update task) but never
             # for the same one twice; rule-generated tasks are exempt. (A NULL business event is not unique
             # for the database: TaskValidation.validate_no_pending_task covers that case.)
+            # ``json_ext.task_scope`` narrows it within the entity: a payment cycle waits for one over-limit
+            # approval per payment plan (payment_cycle), all with the same business event.
             models.UniqueConstraint(
-                fields=["entity_type", "entity_id", "business_event"],
+                "entity_type", "entity_id", "business_event",
+                Coalesce(KeyTextTransform("task_scope", "json_ext"), Value("")),
                 condition=models.Q(status__in=["RECEIVED", "ACCEPTED"], is_deleted=False,
                                    emission_key__isnull=True, entity_id__isnull=False),
                 name="tasks_management_one_pending_task_per_entity_event",

@@ -3,6 +3,7 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.validation import BaseModelValidation
@@ -42,7 +43,8 @@ class TaskValidation(BaseModelValidation):
             if model is None or not model._default_manager.filter(pk=entity_id).exists():
                 raise ValidationError(_("entity not found"))
             if data.get("emission_key") is None:
-                cls.validate_no_pending_task(entity_type, entity_id, data.get("business_event"))
+                cls.validate_no_pending_task(entity_type, entity_id, data.get("business_event"),
+                                             scope=(data.get("json_ext") or {}).get("task_scope"))
         group = data.get("task_group")
         if group is not None and group.is_deleted:
             raise ValidationError(_("Task group %(code)s is deleted") % {"code": group.code})
@@ -51,10 +53,15 @@ class TaskValidation(BaseModelValidation):
             raise ValidationError(_("Unknown task status %(status)s") % {"status": status})
 
     @classmethod
-    def validate_no_pending_task(cls, entity_type, entity_id, business_event, exclude_id=None):
-        """One pending (RECEIVED/ACCEPTED) task per entity and business event; rule-generated tasks aside."""
+    def validate_no_pending_task(cls, entity_type, entity_id, business_event, exclude_id=None, scope=None):
+        """One pending (RECEIVED/ACCEPTED) task per entity, business event and ``json_ext.task_scope`` (usually
+        none); rule-generated tasks aside."""
         pending = Task.objects.filter(entity_type=entity_type, entity_id=str(entity_id), business_event=business_event,
                                       is_deleted=False, status__in=Task.PENDING_STATUSES, emission_key__isnull=True)
+        if scope is None:
+            pending = pending.filter(Q(json_ext__isnull=True) | Q(json_ext__task_scope__isnull=True))
+        else:
+            pending = pending.filter(json_ext__task_scope=str(scope))
         if exclude_id:
             pending = pending.exclude(id=exclude_id)
         if pending.exists():
