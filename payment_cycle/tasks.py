@@ -8,7 +8,6 @@ the result; a chunk that fails marks its payment plan failed and the rows this r
 import logging
 
 from celery import chord, shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -22,7 +21,7 @@ def _user(user_id):
 def in_process():
     from openimis_be.celery import app
 
-    return bool(app.conf.task_always_eager or settings.CELERY_TASK_ALWAYS_EAGER and not app.conf.broker_url)
+    return bool(app.conf.task_always_eager)
 
 
 @shared_task(name="payment_cycle.tasks.process_payment_cycle")
