@@ -51,7 +51,10 @@ def to_date(value, label):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    parsed = parse_date(str(value)[:10]) if isinstance(value, str) else None
+    try:
+        parsed = parse_date(str(value)[:10]) if isinstance(value, str) else None
+    except ValueError:  # well formed, but no such day (2025-13-01)
+        parsed = None
     if parsed is None:
         raise ValidationError(_("%(label)s: %(value)s is not a date (YYYY-MM-DD)") % {"label": label, "value": value})
     return parsed
