@@ -19,6 +19,7 @@ DEFAULT_CFG = {
     "gql_mutation_replace_roles_perms": ["122006"],
     "gql_query_unmasked_data_perms": ["900101"],
     "gql_query_locations_perms": [],
+    "gql_query_calculation_rule_perms": ["153001"],
     "export_max_rows": 1_000_000,
 }
 

@@ -291,7 +291,10 @@ class AbsCalculationRule:
             return values[name]
         for parameter in cls.parameters_for(class_name):
             if parameter["name"] == name:
-                return parameter.get("default_value", parameter.get("defaultValue"))
+                for key in ("default", "default_value", "defaultValue"):  # upstream declares "default"
+                    if key in parameter:
+                        return parameter[key]
+                return None
         return None
 
 

@@ -355,3 +355,74 @@ class ValidationMessageGQLType(graphene.ObjectType):
     is_valid = graphene.Boolean()
     error_code = graphene.Int()
     error_message = graphene.String()
+
+
+# --- calculation rules (upstream's ``calculation`` app, calcrule spec §3.4) -----------------------------------------
+class CalculationRulesGQLType(graphene.ObjectType):
+    calculation_class_name = graphene.String()
+    status = graphene.String()
+    description = graphene.String()
+    uuid = graphene.UUID()
+    class_param = graphene.JSONString()
+    date_valid_from = graphene.Date()
+    date_valid_to = graphene.Date()
+
+    @classmethod
+    def of(cls, rule):
+        return cls(calculation_class_name=rule.calculation_rule_name, status=rule.status,
+                   description=rule.description, uuid=rule.uuid, class_param=rule.impacted_class_parameter,
+                   date_valid_from=rule.date_valid_from, date_valid_to=rule.date_valid_to)
+
+
+class CalculationRulesListGQLType(graphene.ObjectType):
+    calculation_rules = graphene.List(CalculationRulesGQLType)
+
+
+class LabelParamGQLType(graphene.ObjectType):
+    en = graphene.String()
+    fr = graphene.String()
+
+
+class RightParamGQLType(graphene.ObjectType):
+    read = graphene.String()
+    write = graphene.String()
+    update = graphene.String()
+    replace = graphene.String()
+
+
+class OptionParamGQLType(graphene.ObjectType):
+    value = graphene.String()
+    label = graphene.Field(LabelParamGQLType)
+
+
+class CalculationParamsGQLType(graphene.ObjectType):
+    type = graphene.String()
+    name = graphene.String()
+    label = graphene.Field(LabelParamGQLType)
+    rights = graphene.Field(RightParamGQLType)
+    option_set = graphene.List(OptionParamGQLType)
+    default_value = graphene.String()
+
+    @classmethod
+    def of(cls, param):
+        """A parameter declaration of a rule (``impacted_class_parameter[…]["parameters"]`` item)."""
+
+        def label(value):
+            value = value or {}
+            return LabelParamGQLType(en=value.get("en"), fr=value.get("fr"))
+
+        rights = param.get("rights") or {}
+        default = param.get("default", param.get("default_value", param.get("defaultValue")))
+        return cls(type=param.get("type"), name=param.get("name"), label=label(param.get("label")),
+                   rights=RightParamGQLType(**{key: rights.get(key) for key in ("read", "write", "update", "replace")}),
+                   option_set=[OptionParamGQLType(value=option.get("value"), label=label(option.get("label")))
+                               for option in param.get("optionSet") or []],
+                   default_value=None if default is None else str(default))
+
+
+class CalculationParamsListGQLType(graphene.ObjectType):
+    calculation_params = graphene.List(CalculationParamsGQLType)
+
+
+class LinkedClassListGQLType(graphene.ObjectType):
+    linked_classes = graphene.List(graphene.String)

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from graphql_jwt.exceptions import JSONWebTokenError
 
 from core.apps import CoreConfig
+from core.calculation import CalculationRuleRegistry
 from core.custom_filters import CustomFilterRegistryPoint, parse_additional_params
 from core.errors import business_detail
 from core.gql.connection import OrderedDjangoFilterConnectionField  # noqa: F401  (public import path)
@@ -27,8 +28,13 @@ from core.gql_mutations import (
     UpdateUserMutation,
 )
 from core.gql_queries import (
+    CalculationParamsGQLType,
+    CalculationParamsListGQLType,
+    CalculationRulesGQLType,
+    CalculationRulesListGQLType,
     CustomFilterGQLType,
     LanguageGQLType,
+    LinkedClassListGQLType,
     LocationGQLType,
     ModuleConfigurationGQLType,
     ModulePermissionGQLType,
@@ -125,6 +131,35 @@ class DeleteTokenCookie(graphql_jwt.DeleteJSONWebTokenCookie):
         return super().mutate(root, info, **kwargs)
 
 
+# --- calculation rules (calcrule spec §3.4, §7.1) -------------------------------------------------------------------
+CALCULATION_RULE_PERMS = "core.gql_query_calculation_rule_perms"
+CALCULATION_INSTANCE = "Calculation"  # instanceClassName of a rule itself (instanceId = the rule's uuid)
+
+
+def _calculation_instance(instance_class_name, instance_id):
+    """What ``calculationParams`` asks the rules about: a rule (``Calculation`` + its uuid) or an object that
+    references a rule (a model with a ``calculation`` field, e.g. ``PaymentPlan``); None when there is none."""
+    if instance_class_name == CALCULATION_INSTANCE:
+        return CalculationRuleRegistry.get(instance_id)
+    from django.apps import apps
+
+    models = [model for model in apps.get_models() if model.__name__ == instance_class_name
+              and any(field.name == "calculation" for field in model._meta.concrete_fields)]
+    if len(models) != 1:
+        raise GraphQLError(f"calculationParams: {instance_class_name!r} is not a class that selects a calculation rule")
+    try:
+        return models[0]._default_manager.filter(pk=instance_id).first()
+    except (ValidationError, ValueError):
+        return None
+
+
+def _calculation_params(class_name, instance):
+    params = []
+    for rule in CalculationRuleRegistry.all():
+        params.extend(rule.get_parameters(class_name=class_name, instance=instance) or [])
+    return params
+
+
 class Query(graphene.ObjectType):
     user = graphene.Field(UserGQLType)
     users = OrderedDjangoFilterConnectionField(UserGQLType, str=graphene.String(), role_id=graphene.Int(),
@@ -153,6 +188,13 @@ class Query(graphene.ObjectType):
         uuid_of_object=graphene.String(required=False),
         additional_params=graphene.String(required=False),
     )
+    calculation_rules = graphene.Field(CalculationRulesListGQLType)
+    calculation_rules_by_class_name = graphene.Field(CalculationRulesListGQLType,
+                                                     class_name=graphene.String(required=True))
+    calculation_params = graphene.Field(CalculationParamsListGQLType, class_name=graphene.String(required=True),
+                                        instance_id=graphene.String(required=True),
+                                        instance_class_name=graphene.String(required=True))
+    linked_class = graphene.Field(LinkedClassListGQLType, class_name_list=graphene.List(graphene.String))
 
     def resolve_user(self, info):
         user = info.context.user
@@ -270,6 +312,30 @@ class Query(graphene.ObjectType):
                                       for p in definition.possible_filters],
                 ))
         return definitions
+
+    def resolve_calculation_rules(self, info):
+        require(info.context.user, CALCULATION_RULE_PERMS)
+        return CalculationRulesListGQLType(calculation_rules=[
+            CalculationRulesGQLType.of(rule) for rule in CalculationRuleRegistry.all()])
+
+    def resolve_calculation_rules_by_class_name(self, info, class_name):
+        require(info.context.user, CALCULATION_RULE_PERMS)
+        return CalculationRulesListGQLType(calculation_rules=[
+            CalculationRulesGQLType.of(rule) for rule in CalculationRuleRegistry.for_class(class_name)])
+
+    def resolve_calculation_params(self, info, class_name, instance_id, instance_class_name):
+        require(info.context.user, CALCULATION_RULE_PERMS)
+        instance = _calculation_instance(instance_class_name, instance_id)
+        params = _calculation_params(class_name, instance) if instance is not None else []
+        return CalculationParamsListGQLType(calculation_params=[CalculationParamsGQLType.of(p) for p in params])
+
+    def resolve_linked_class(self, info, class_name_list=None):
+        require(info.context.user, CALCULATION_RULE_PERMS)
+        linked = set()
+        for rule in CalculationRuleRegistry.all():
+            for class_name in class_name_list if class_name_list is not None else [None]:
+                linked.update(rule.get_linked_class(class_name=class_name) or [])
+        return LinkedClassListGQLType(linked_classes=sorted(linked))
 
 
 Mutation = mutation_fields(

@@ -40,8 +40,7 @@ def settle_over_limit_task(task, user):
 
 
 def apply_partial_vote(task, user, vote):
-    from tasks_management.models import Task
-    from tasks_management.services import TaskService
+    from tasks_management.services import TaskService, pending_task
 
     rejected = set(_ids(vote.get("REJECT")))
     accepted = [i for i in _ids(vote.get("ACCEPT")) if i not in rejected]
@@ -51,7 +50,9 @@ def apply_partial_vote(task, user, vote):
             bulk.update_with_history(pending.filter(id__in=rejected), {"status": EntitlementStatus.REJECTED}, user=user)
         if accepted:
             bulk.update_with_history(pending.filter(id__in=accepted), {"status": EntitlementStatus.ACCEPTED}, user=user)
-        if not pending.exists() and Task.objects.filter(id=task["id"], status__in=Task.PENDING_STATUSES).exists():
+        still_open = pending_task(task.get("entity_id"), task.get("business_event"),
+                                  (task.get("json_ext") or {}).get("task_scope"))
+        if not pending.exists() and still_open is not None and str(still_open.id) == str(task["id"]):
             result = TaskService(user).complete_task({"id": str(task["id"])})
             if not result.get("success"):
                 return [f"{result.get('message')}: {result.get('detail')}"]

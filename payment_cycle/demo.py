@@ -23,13 +23,13 @@ def contribute(ctx):
     from payment_cycle.models import PaymentCycle, PaymentPlan
     from payment_cycle.processing import BenefitPlanPaymentCycleService, month_period
     from payment_cycle.services import PaymentPlanService
-    from social_protection.models import BenefitPlan
+    from social_protection.selectors import benefit_plans
 
     today = timezone.localdate()
     for spec in PAYMENT_PLANS:
         if PaymentPlan.objects.filter(code=spec["code"], is_deleted=False).exists():
             continue
-        plan = BenefitPlan.objects.filter(code=spec["benefit_plan"], is_deleted=False).first()
+        plan = benefit_plans().filter(code=spec["benefit_plan"], is_deleted=False).first()
         if plan is None:
             continue
         result = PaymentPlanService(ctx.admin).create({

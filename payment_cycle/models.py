@@ -145,6 +145,6 @@ class EntitlementCodeCounter(models.Model):
 
 
 def benefit_plan_content_type():
-    from social_protection.models import BenefitPlan
+    from social_protection.selectors import benefit_plans
 
-    return ContentType.objects.get_for_model(BenefitPlan)
+    return ContentType.objects.get_for_model(benefit_plans().model)

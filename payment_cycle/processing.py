@@ -59,9 +59,9 @@ ENROLMENT_FIELDS = {"Beneficiary": "beneficiary", "GroupBeneficiary": "group_ben
 
 # --- codes ------------------------------------------------------------------------------------------------------
 def code_length():
-    from calcrule_social_protection.apps import CalcruleSocialProtectionConfig
+    from calcrule_social_protection.services import code_length as configured
 
-    return min(max(int(CalcruleSocialProtectionConfig.code_length or 8), 6), 10)
+    return min(max(configured(), 6), 10)
 
 
 def entitlement_code(number, length=None):
@@ -291,15 +291,13 @@ class PlanRun:
 
     def request_approval(self):
         """One maker-checker task per cycle and payment plan while over-limit entitlements wait (calcrule §7.4)."""
-        from calcrule_social_protection.apps import CalcruleSocialProtectionConfig
-        from tasks_management.models import Task
-        from tasks_management.services import TaskService
+        from calcrule_social_protection.services import calculate_business_event
+        from tasks_management.services import TaskService, pending_task
 
         pending = self.live.filter(status=EntitlementStatus.PENDING_APPROVAL)
         ids = [str(i) for i in pending.order_by("code").values_list("id", flat=True)[:TASK_ID_LIST_LIMIT + 1]]
-        event = CalcruleSocialProtectionConfig.calculate_business_event
-        task = Task.objects.filter(entity_id=str(self.cycle.id), business_event=event, is_deleted=False,
-                                   status__in=Task.PENDING_STATUSES, json_ext__task_scope=str(self.plan.id)).first()
+        event = calculate_business_event()
+        task = pending_task(self.cycle.id, event, scope=self.plan.id)
         if not ids:
             return None
         json_ext = {"task_scope": str(self.plan.id), "payment_plan_id": str(self.plan.id),
@@ -440,10 +438,10 @@ class BenefitPlanPaymentCycleService(PaymentCycleProcessingService):
     """The cycle of benefit plans: their payment plans' rules compute the entitlements."""
 
     def _get_main_queryset(self, end_date, **kwargs):
-        from social_protection.models import BenefitPlan
+        from social_protection.selectors import benefit_plans
 
         limit = end_of_day(end_date)
-        return (BenefitPlan.objects.filter(is_deleted=False, date_valid_from__lte=limit)
+        return (benefit_plans().filter(is_deleted=False, date_valid_from__lte=limit)
                 .filter(Q(date_valid_to__gte=limit) | Q(date_valid_to__isnull=True)).order_by("code"))
 
     def _payment_cycle_entry_exists(self, year, month, **kwargs):

@@ -207,7 +207,7 @@ class PaymentPlanValidation(BaseModelValidation):
 
     @classmethod
     def _check(cls, data, current=None):
-        from social_protection.models import BenefitPlan
+        from social_protection.selectors import benefit_plans
 
         value = lambda key: data.get(key, getattr(current, key, None) if current else None)  # noqa: E731
         problems = []
@@ -226,7 +226,7 @@ class PaymentPlanValidation(BaseModelValidation):
         else:
             check_max_length(PaymentPlan, "name", name, _("Payment plan name"))
         plan_id = data.get("benefit_plan_id", str(current.benefit_plan_id) if current else None)
-        if not plan_id or not BenefitPlan.objects.filter(id=plan_id, is_deleted=False).exists():
+        if not plan_id or not benefit_plans().filter(id=plan_id, is_deleted=False).exists():
             problems.append(_("Benefit plan %(id)s does not exist") % {"id": plan_id})
         rule = CalculationRuleRegistry.get(value("calculation"))
         if rule is None:

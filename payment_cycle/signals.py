@@ -10,9 +10,9 @@ logger = logging.getLogger(__name__)
 
 
 def _over_limit_task(task):
-    from calcrule_social_protection.apps import CalcruleSocialProtectionConfig
+    from calcrule_social_protection.services import calculate_business_event
 
-    return task and task.get("business_event") == CalcruleSocialProtectionConfig.calculate_business_event
+    return task and task.get("business_event") == calculate_business_event()
 
 
 def on_over_limit_task_complete(**kwargs):

@@ -51,12 +51,14 @@ class SocialProtectionConfig(ModuleAppConfig):
         from core.custom_filters import CustomFilterRegistryPoint
         from core.masking import register_masking
         from individual.services import register_programmes
-        from social_protection.custom_filters import BenefitPlanCustomFilterWizard
+        from social_protection.custom_filters import (BeneficiaryCustomFilterWizard, BenefitPlanCustomFilterWizard,
+                                                      GroupBeneficiaryCustomFilterWizard)
         from social_protection.selectors import BeneficiaryProgrammes
         from social_protection.serializers import BUSINESS_DATA_SERIALIZERS
         from tasks_management.services import register_business_data_serializer
 
-        CustomFilterRegistryPoint.register_custom_filters(MODULE_NAME, [BenefitPlanCustomFilterWizard])
+        CustomFilterRegistryPoint.register_custom_filters(MODULE_NAME, [
+            BenefitPlanCustomFilterWizard, BeneficiaryCustomFilterWizard, GroupBeneficiaryCustomFilterWizard])
         for policy, fields in (("beneficiary", "beneficiary_mask_fields"),
                                ("group_beneficiary", "group_beneficiary_mask_fields")):
             register_masking(policy, enabled=f"{MODULE_NAME}.social_protection_masking_enabled",

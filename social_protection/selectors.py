@@ -20,6 +20,16 @@ def beneficiaries():
     return Beneficiary.objects.all()
 
 
+def group_beneficiaries():
+    """Every group beneficiary (deleted ones included: callers filter)."""
+    return GroupBeneficiary.objects.all()
+
+
+def benefit_plans():
+    """Every benefit plan (deleted ones included: callers filter)."""
+    return BenefitPlan.objects.all()
+
+
 def with_payment_plans(queryset, plan_ref="pk"):
     """``has_payment_plans_annotation``: a live payment plan references the plan (a payment module registers
     which plans have one, ``social_protection.services.register_payment_plans``; none without it)."""

@@ -611,6 +611,17 @@ def pending_task_ids(entity_ids, business_events=None):
     return list(_pending_tasks(entity_ids, business_events).order_by("date_created").values_list("id", flat=True))
 
 
+def pending_task(entity_id, business_event, scope=None):
+    """The pending maker-checker task on ``entity_id`` for ``business_event`` (and ``json_ext.task_scope``
+    ``scope``), or None."""
+    pending = _pending_tasks([entity_id], [business_event])
+    if scope is None:
+        pending = pending.filter(models.Q(json_ext__isnull=True) | models.Q(json_ext__task_scope__isnull=True))
+    else:
+        pending = pending.filter(json_ext__task_scope=str(scope))
+    return pending.order_by("date_created").first()
+
+
 BUSINESS_DATA_SERIALIZERS = {}
 
 
