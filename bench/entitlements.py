@@ -143,7 +143,8 @@ def worker_runs(user, count):
         env = {**os.environ, "DATABASE_URL": url, "TEST_DATABASE_NAME": settings["NAME"]}
         worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "openimis_be", "worker", "--loglevel=ERROR",
                                    f"--concurrency={workers}", "--without-gossip", "--without-mingle"],
-                                  cwd=ROOT, env=env)
+                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=open(f"/tmp/bench-entitlements-worker-{workers}.log", "w"))
         try:
             deadline = time.time() + 60
             while not app.control.ping(timeout=1) and time.time() < deadline:

@@ -66,11 +66,7 @@ def _enrolment_queryset(plan_type):
     from social_protection import selectors
 
     if plan_type == GROUP:
-        group_beneficiaries = getattr(selectors, "group_beneficiaries", None)
-        if group_beneficiaries is not None:
-            return group_beneficiaries()
-        # until social_protection exposes group_beneficiaries(): the model behind its own group subquery
-        return selectors.enrolled_group_ids().model._default_manager.all()
+        return selectors.group_beneficiaries()
     return selectors.beneficiaries()
 
 

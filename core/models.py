@@ -58,6 +58,18 @@ class HistoryModelManager(models.Manager.from_queryset(HistoryModelQuerySet)):
         return super().get_queryset().annotate(uuid=models.F("id"))
 
 
+class IndexChoosingHistoricalRecords(HistoricalRecords):
+    """simple-history indexes every foreign key of a history table. A model whose history is written in bulk
+    and read by record id and date (e.g. a month's entitlements, a million rows) lists the fields whose history
+    column needs no index of its own in ``HISTORY_UNINDEXED_FIELDS``."""
+
+    def copy_fields(self, model):
+        fields = super().copy_fields(model)
+        for name in getattr(model, "HISTORY_UNINDEXED_FIELDS", ()):
+            fields[name].db_index = False
+        return fields
+
+
 class HistoryModel(DirtyFieldsMixin, models.Model):
     """Every business entity: UUID id, soft delete, version, acting user, history table."""
 
@@ -75,7 +87,7 @@ class HistoryModel(DirtyFieldsMixin, models.Model):
         related_name="%(class)s_user_updated",
     )
     version = models.IntegerField(default=1)
-    history = HistoricalRecords(inherit=True)
+    history = IndexChoosingHistoricalRecords(inherit=True)
 
     objects = HistoryModelManager()
 

@@ -1,4 +1,5 @@
 """Payment cycles, payment plans (a rule configured for a benefit plan) and the entitlements they compute."""
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -84,18 +85,33 @@ class EntitlementStatus(models.TextChoices):
 RECOMPUTABLE_STATUSES = (EntitlementStatus.ACCEPTED, EntitlementStatus.PENDING_APPROVAL)
 
 
+def _reference(model, related_name="+", null=False):
+    """A reference the processing derives in the same statement from rows that are never hard-deleted (the
+    enrolment, its recipient, group and plan, the acting user): not re-checked row by row by the database and
+    not indexed on its own (the composite indexes below serve the lookups). At a million entitlements each such
+    check costs more than the insert itself (bench/entitlements.py); the cycle and the payment plan keep theirs."""
+    return models.ForeignKey(model, models.DO_NOTHING, null=null, blank=null, related_name=related_name,
+                             db_constraint=False, db_index=False)
+
+
 class Entitlement(HistoryModel):
     """The computed benefit of one enrolment in one cycle, for one payment plan."""
 
-    payment_cycle = models.ForeignKey(PaymentCycle, models.DO_NOTHING, related_name="entitlements")
-    payment_plan = models.ForeignKey(PaymentPlan, models.DO_NOTHING, related_name="entitlements")
-    benefit_plan = models.ForeignKey("social_protection.BenefitPlan", models.DO_NOTHING, related_name="+")
-    beneficiary = models.ForeignKey("social_protection.Beneficiary", models.DO_NOTHING, null=True, blank=True,
-                                    related_name="entitlements")
-    group_beneficiary = models.ForeignKey("social_protection.GroupBeneficiary", models.DO_NOTHING, null=True,
-                                          blank=True, related_name="entitlements")
-    individual = models.ForeignKey("individual.Individual", models.DO_NOTHING, related_name="entitlements")
-    group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=True, blank=True, related_name="+")
+    # its history is read by entitlement and date: the history table indexes nothing else
+    HISTORY_UNINDEXED_FIELDS = ("payment_cycle", "payment_plan", "benefit_plan", "beneficiary", "group_beneficiary",
+                                "individual", "group", "user_created", "user_updated")
+
+    payment_cycle = models.ForeignKey(PaymentCycle, models.DO_NOTHING, related_name="entitlements", db_index=False)
+    payment_plan = models.ForeignKey(PaymentPlan, models.DO_NOTHING, related_name="entitlements", db_index=False)
+    benefit_plan = _reference("social_protection.BenefitPlan")
+    beneficiary = _reference("social_protection.Beneficiary", related_name="entitlements", null=True)
+    group_beneficiary = _reference("social_protection.GroupBeneficiary", related_name="entitlements", null=True)
+    individual = _reference("individual.Individual", related_name="entitlements")
+    group = _reference("individual.Group", null=True)
+    user_created = models.ForeignKey(settings.AUTH_USER_MODEL, models.DO_NOTHING, db_column="UserCreatedUUID",
+                                     related_name="entitlement_user_created", db_constraint=False, db_index=False)
+    user_updated = models.ForeignKey(settings.AUTH_USER_MODEL, models.DO_NOTHING, db_column="UserUpdatedUUID",
+                                     related_name="entitlement_user_updated", db_constraint=False, db_index=False)
     code = models.CharField(max_length=16, null=False)
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=False)
     currency = models.CharField(max_length=3, null=False)
@@ -117,6 +133,7 @@ class Entitlement(HistoryModel):
             models.Index(fields=["payment_cycle", "payment_plan", "status"], name="pc_ent_cycle_plan_st_idx"),
             models.Index(fields=["individual", "is_deleted"], name="pc_ent_individual_del_idx"),
             models.Index(fields=["benefit_plan", "is_deleted"], name="pc_ent_bp_del_idx"),
+
         ]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="pc_entitlement_code_uniq"),

@@ -10,6 +10,7 @@ import logging
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
@@ -319,6 +320,9 @@ class EntitlementService:
         if not ids:
             raise ValidationError(_("No entitlement ids given"))
         chosen = Entitlement.objects.filter(id__in=ids, is_deleted=False)
+        # the cycles' rows locked first: a reconciliation or another decision waits instead of racing the checks
+        list(PaymentCycle.objects.select_for_update().filter(id__in=chosen.values("payment_cycle_id")).order_by("id")
+             .values_list("id", flat=True))
         found = dict(chosen.values_list("id", "status").order_by())
         missing = sorted(set(ids) - {str(i) for i in found})
         if missing:
@@ -346,7 +350,7 @@ class EntitlementService:
 
     @service_operation("mark_paid")
     def mark_paid(self, ids, receipt=None):
-        extra = {"date_paid": datetime.date.today()}
+        extra = {"date_paid": timezone.localdate(), "failure_reason": None}
         if receipt:
             check_max_length(Entitlement, "receipt", receipt, _("Receipt"))
             extra["receipt"] = receipt
