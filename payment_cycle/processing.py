@@ -23,7 +23,6 @@ import random
 import string
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
@@ -51,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 CODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ123456789"  # calcrule spec §4.3: no zero (read as O)
 CODE_MULTIPLIER = 387_420_489  # 3**18: coprime with the alphabet's size, so the permutation is a bijection
-CODE_OFFSET = 104_729
+CODE_OFFSET = 1_234_567_890_123  # large, so that the first codes handed out do not all end in "AA"
 # over-limit approval tasks list their entitlement ids up to this many (the decision always covers them all)
 TASK_ID_LIST_LIMIT = 10_000
 ENROLMENT_FIELDS = {"Beneficiary": "beneficiary", "GroupBeneficiary": "group_beneficiary"}

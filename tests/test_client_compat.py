@@ -14,10 +14,6 @@ OPS = Path(__file__).resolve().parent.parent / "compat" / "client_ops.jsonl"
 KNOWN_GAPS = {
     "individual/src/actions.js/fetchApiEtlServices": "api_etl, out of scope (individual.md §12)",
     "individual/src/actions.js/confirmPullingDataFromApiEtl": "api_etl, out of scope (individual.md §12)",
-    "payment_cycle/src/actions.js/fetchPaymentCycles": "payment cycles (issue 13)",
-    "payment_cycle/src/actions.js/fetchDeduplicationSummary": "payment cycles (issue 13)",
-    "payment_cycle/src/actions.js/codeValidationCheck": "payment cycles (issue 13)",
-    "payment_cycle/src/pickers/PaymentCyclePicker.js/PaymentCyclePicker": "payment cycles (issue 13)",
 }
 
 

@@ -61,10 +61,15 @@ LOGGED_IN_QUERIES = {
 QUERY_ARGS = {
     "groupIndividual": lambda: {"group_Id": _first("individual.Group").id},
     "roleRight": lambda: {"role_Uuid": _first("core.Role").uuid},
+    "entitlementSummary": lambda: {"paymentCycleId": str(_first("payment_cycle.PaymentCycle", code="sweep-active").id)},
+    "benefitDeduplicationSummary": lambda: {
+        "paymentCycleId": str(_first("payment_cycle.PaymentCycle", code="sweep-active").id),
+        "columns": ["number_of_children"]},
 }
 # The admin must see rows in these lists: proves the demo data is there and the sweep would see a leak.
 ADMIN_SEES_ROWS = ["individual", "group", "groupIndividual", "benefitPlan", "tickets", "task", "taskGroup",
-                   "users", "role", "individualHistory", "visit", "visitHistory"]
+                   "users", "role", "individualHistory", "visit", "visitHistory", "paymentCycle", "paymentPlan",
+                   "entitlement"]
 
 # ---- mutations -----------------------------------------------------------------------------------------------
 # Not OpenIMIS logged mutations (no internalId): JWT / password flows, covered in tests/core/test_auth.py.
@@ -182,7 +187,35 @@ def mutation_inputs(user):
     inputs["createTicketAttachment"] = {"ticketUuid": ticket and ticket.id, "filename": "sweep.txt",
                                         "mimeType": "text/plain", "document": "c3dlZXA="}
     inputs["deleteTicketAttachment"] = {"ids": [attachment and attachment.id]}
+    inputs.update(payment_cycle_inputs())
     return inputs
+
+
+SOCIAL_PROTECTION_RULE = "32d96b58-898a-460a-b357-5fd4b95cd87c"
+
+
+def payment_cycle_inputs():
+    """payment_cycle: the sweep's own cycles, payment plan and entitlements (made in ``demo_data``)."""
+    pending = _first("payment_cycle.PaymentCycle", code="sweep-pending")
+    plan = _first("payment_cycle.PaymentPlan", code="SWEEP-PLAN")
+    benefit_plan = _first("social_protection.BenefitPlan", is_deleted=False, type="INDIVIDUAL")
+    accepted = _first("payment_cycle.Entitlement", code="SWEEPACC")
+    approved = _first("payment_cycle.Entitlement", code="SWEEPAPP")
+    return {
+        "createPaymentCycle": {"code": "sweep-new", "startDate": "2030-02-01", "endDate": "2030-02-28",
+                               "status": "PENDING"},
+        "updatePaymentCycle": {"id": pending and pending.id, "code": "sweep-renamed"},
+        "deletePaymentCycle": {"ids": [pending and pending.id]},
+        "processBenefitPlanPaymentCycle": {"year": 2030, "month": 1},
+        "createPaymentPlan": {"code": "SWEEP-PLAN2", "name": "sweep plan", "benefitPlanId": benefit_plan and
+                              benefit_plan.id, "calculation": SOCIAL_PROTECTION_RULE, "dateValidFrom": "2024-01-01",
+                              "jsonExt": json.dumps({"calculation_rule": {"fixed_batch": 100}})},
+        "updatePaymentPlan": {"id": plan and plan.id, "name": "sweep renamed"},
+        "deletePaymentPlan": {"ids": [plan and plan.id]},
+        "approveEntitlements": {"ids": [accepted and accepted.id]},
+        "rejectEntitlements": {"ids": [accepted and accepted.id]},
+        "markEntitlementsPaid": {"ids": [approved and approved.id], "receipt": "sweep"},
+    }
 
 
 # ---- document building ---------------------------------------------------------------------------------------
@@ -291,6 +324,22 @@ def demo_data(admin_user):
                executor_action_event=demo_task.executor_action_event).save(user=demo_task.user_created)
     group = apps.get_model("tasks_management.TaskGroup").objects.get(code="demo-approvers", is_deleted=False)
     task_model.objects.filter(pk=demo_task.pk).update(status="ACCEPTED", task_group=group)
+    _payment_cycle_rows(admin_user)
+
+
+def _payment_cycle_rows(admin_user):
+    """A PENDING cycle, a payment plan and, in an ACTIVE cycle, an ACCEPTED and an APPROVE_FOR_PAYMENT
+    entitlement of a demo beneficiary: what the payment_cycle mutations act on."""
+    from tests.payment_cycle.factories import EntitlementFactory, PaymentCycleFactory, PaymentPlanFactory
+
+    beneficiaries = apps.get_model("social_protection.Beneficiary").objects.filter(is_deleted=False).order_by("pk")
+    PaymentCycleFactory(code="sweep-pending", acting_user=admin_user)
+    active = PaymentCycleFactory(code="sweep-active", status="ACTIVE", acting_user=admin_user)
+    plan = PaymentPlanFactory(code="SWEEP-PLAN", benefit_plan=beneficiaries[0].benefit_plan, acting_user=admin_user)
+    for beneficiary, code, status in zip(beneficiaries[:2], ("SWEEPACC", "SWEEPAPP"),
+                                         ("ACCEPTED", "APPROVE_FOR_PAYMENT")):
+        EntitlementFactory(code=code, status=status, payment_cycle=active, payment_plan=plan,
+                           beneficiary=beneficiary, acting_user=admin_user)
 
 
 # ---- tests ---------------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from payment_cycle.models import Entitlement, EntitlementStatus, PaymentCycle, P
 from payment_cycle.processing import BenefitPlanPaymentCycleService, entitlement_code
 from payment_cycle.services import EntitlementService
 from payment_cycle.tasks import dispatch
-from tasks_management.models import Task, TaskExecutor, TaskGroup
+from tasks_management.models import Task
 from tasks_management.services import TaskService
 from tests.payment_cycle.factories import PaymentCycleFactory, PaymentPlanFactory
 from tests.social_protection.factories import BeneficiaryFactory, BenefitPlanFactory
@@ -290,13 +290,8 @@ def test_entitlement_codes_never_repeat_in_python():
 
 # --- over-limit approvals ---------------------------------------------------------------------------------------
 @pytest.fixture
-def over_limit_checker(make_user, admin_user):
-    user = make_user("limit-checker", rights=[191001, 191003, 200001])
-    group = TaskGroup(code="over-limit checkers", completion_policy="ANY",
-                      json_ext={"task_sources": ["calcrule_social_protection"]})
-    group.save(user=admin_user)
-    TaskExecutor(user=user, task_group=group).save(user=admin_user)
-    return user
+def over_limit_checker(make_checker):
+    return make_checker("limit-checker", "calcrule_social_protection")
 
 
 def _over_limit(admin_user, benefit_plan, plans=1):

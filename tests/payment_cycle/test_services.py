@@ -6,7 +6,7 @@ import pytest
 
 from payment_cycle.models import PaymentCycle, PaymentPlan
 from payment_cycle.services import PaymentCycleService, PaymentPlanService, code_validity
-from tasks_management.models import Task, TaskExecutor, TaskGroup
+from tasks_management.models import Task
 from tasks_management.services import TaskService
 from tests.payment_cycle.factories import EntitlementFactory, PaymentCycleFactory
 from tests.social_protection.factories import BenefitPlanFactory
@@ -86,12 +86,8 @@ def test_unauthenticated_calls_are_refused():
         "success": False, "message": "Authentication required", "detail": "PermissionDenied"}
 
 
-def test_a_create_task_creates_the_cycle_once_a_checker_approves(admin_user, make_user):
-    checker = make_user("cycle-approver", rights=[191001, 191003])
-    group = TaskGroup(code="cycle approvers", completion_policy="ANY",
-                      json_ext={"task_sources": ["PaymentCycleService"]})
-    group.save(user=admin_user)
-    TaskExecutor(user=checker, task_group=group).save(user=admin_user)
+def test_a_create_task_creates_the_cycle_once_a_checker_approves(admin_user, make_checker):
+    checker = make_checker("cycle-approver", "PaymentCycleService", rights=[191001, 191003])
     result = PaymentCycleService(admin_user).create_create_task({
         "code": "MC-1", "start_date": "2025-04-01", "end_date": "2025-04-30", "status": "ACTIVE"})
     assert result["success"], result

@@ -32,6 +32,7 @@ from openimis_be.schema import schema
 from social_protection.models import BenefitPlan
 from tests.factories import RoleFactory
 from tests.grievance_social_protection.factories import TicketFactory
+from tests.payment_cycle.factories import SOCIAL_PROTECTION_RULE
 from tests.individual.factories import GroupFactory, GroupIndividualFactory, IndividualFactory
 from tests.social_protection.factories import BenefitPlanFactory
 
@@ -160,6 +161,14 @@ def office_inputs(admin):
         "createUser": [{"username": f"office{run}{i}", "lastName": "Office", "otherNames": f"Clerk {i}",
                         "language": "en", "roles": [role.id], "password": "Office-Pass-2024!"} for i in n],
     }
+    # payment cycles (PENDING: created at once, no approval task) and payment plans of one benefit plan
+    inputs["createPaymentCycle"] = [{"code": f"PC{run}{i}", "startDate": "2025-03-01", "endDate": "2025-03-31",
+                                     "status": Enum("PENDING")} for i in n]
+    inputs["createPaymentPlan"] = [{"code": f"PP{run}{i}", "name": f"Office payment plan {i}",
+                                    "benefitPlanId": str(plan.id), "calculation": SOCIAL_PROTECTION_RULE,
+                                    "dateValidFrom": "2025-01-01",
+                                    "jsonExt": json.dumps({"calculation_rule": {"fixed_batch": 100 + i}})}
+                                   for i in n]
     if "createVisit" in schema.graphql_schema.mutation_type.fields:  # the guide module of the test assembly
         inputs["createVisit"] = [{"subject": f"visit {i}"} for i in n]
     return inputs
