@@ -53,6 +53,7 @@ CODE_MULTIPLIER = 387_420_489  # 3**18: coprime with the alphabet's size, so the
 CODE_OFFSET = 1_234_567_890_123  # large, so that the first codes handed out do not all end in "AA"
 # over-limit approval tasks list their entitlement ids up to this many (the decision always covers them all)
 TASK_ID_LIST_LIMIT = 10_000
+RESERVATION_MARGIN = 100
 ENROLMENT_FIELDS = {"Beneficiary": "beneficiary", "GroupBeneficiary": "group_beneficiary"}
 
 
@@ -170,9 +171,10 @@ class PlanRun:
                                           is_deleted=False)
 
     # --- set-based write ---------------------------------------------------------------------------------
-    def write_chunk(self, low=None, high=None):
-        """Compute and write the entitlements of the enrolments with ``low <= id < high``; answers
-        ``{"written", "replaced"}``. Runs in the caller's transaction (the plan's) or in its own."""
+    def write_chunk(self, low=None, high=None, rows=None):
+        """Compute and write the entitlements of the enrolments with ``low <= id < high`` (``rows`` of them when
+        the chunk was cut: codes are reserved for that many without counting again); answers ``{"written",
+        "replaced"}``. Runs in the caller's transaction (the plan's) or in its own."""
         selection = self.calculate().selection
         if selection is None:
             raise ValidationError(_("Calculation rule %(rule)s answers rows, not a selection") % {
@@ -185,8 +187,9 @@ class PlanRun:
         now = timezone.now()
         with transaction.atomic():
             replaced = bulk.soft_delete_with_history(self._stale(selection, field, low, high), user=self.user, now=now)
-            fresh = selection.filter(~Exists(self.live.filter(**{f"{field}_id": OuterRef("id")})))
-            count = fresh.count()
+        fresh = selection.filter(~Exists(self.live.filter(**{f"{field}_id": OuterRef("id")})))
+        # an enrolment added to the range meanwhile would need a code beyond the reservation: a small margin
+        count = fresh.count() if rows is None else rows + RESERVATION_MARGIN
         first = reserve_codes(count)
         written = 0
         if count:
@@ -336,20 +339,22 @@ def currency():
 
 
 def chunk_bounds(selection, size):
-    """``[(low, high)]`` id ranges of about ``size`` enrolments each covering ``selection`` (``None`` = open);
-    one statement (every ``size``-th id by a window function)."""
+    """``[(low, high, rows)]``: id ranges of ``size`` enrolments each covering ``selection`` (``None`` = open) and
+    how many enrolments each holds, from one statement (every ``size``-th id and the total, by window functions).
+    ``rows`` is what a chunk reserves entitlement codes for: never fewer than it can insert."""
     if not size:
-        return [(None, None)]
+        return [(None, None, selection.count())]
     numbered = selection.model.objects.filter(id__in=selection.values("id")).annotate(
-        position=Window(RowNumber(), order_by=F("id").asc()))
-    starts = list(numbered.filter(position__gt=0).annotate(
-        start=(F("position") - 1) % size).filter(start=0).order_by("id").values_list("id", flat=True))
-    if len(starts) <= 1:
-        return [(None, None)]
-    bounds = [(None, starts[1])]
-    bounds += [(low, high) for low, high in zip(starts[1:], starts[2:])]
-    bounds.append((starts[-1], None))
-    return bounds
+        position=Window(RowNumber(), order_by=F("id").asc()), total=Window(models.Count("id")))
+    starts = list(numbered.filter(position__gt=0).annotate(start=(F("position") - 1) % size).filter(start=0)
+                  .order_by("id").values_list("id", "total"))
+    if not starts:
+        return [(None, None, 0)]
+    total = starts[0][1]
+    ids = [start for start, _ in starts]
+    lows = [None, *ids[1:]]
+    highs = [*ids[1:], None]
+    return [(low, high, min(size, total - index * size)) for index, (low, high) in enumerate(zip(lows, highs))]
 
 
 # --- the template and the benefit plan variant ------------------------------------------------------------------
@@ -484,8 +489,8 @@ class BenefitPlanPaymentCycleService(PaymentCycleProcessingService):
             with transaction.atomic():
                 result = run.calculate()
                 if result.set_based:
-                    for low, high in chunk_bounds(result.selection, chunk_size):
-                        run.write_chunk(low, high)
+                    for low, high, rows in chunk_bounds(result.selection, chunk_size):
+                        run.write_chunk(low, high, rows)
                 else:
                     run.write_rows(result.rows)
                 run.request_approval()

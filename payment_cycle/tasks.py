@@ -69,8 +69,8 @@ def dispatch(service, cycle, chunk_size=None):
             plans[str(plan.id)] = {"benefit_plan": str(entry.pk), "warnings": list(result.warnings),
                                    "period_start": period_start.isoformat()}
             header += [compute_entitlement_chunk.si(str(cycle.id), str(plan.id), str(service.user.id),
-                                                    period_start.isoformat(), _text(low), _text(high))
-                       for low, high in bounds]
+                                                    period_start.isoformat(), _text(low), _text(high), rows)
+                       for low, high, rows in bounds]
     callback = finish_payment_cycle.s(str(cycle.id), str(service.user.id), grouped, plans, started.isoformat())
     if not header:
         return finish_payment_cycle([], str(cycle.id), str(service.user.id), grouped, plans, started.isoformat())
@@ -83,12 +83,12 @@ def _text(value):
 
 
 @shared_task(name="payment_cycle.tasks.compute_entitlement_chunk")
-def compute_entitlement_chunk(cycle_id, payment_plan_id, user_id, period_start, low, high):
+def compute_entitlement_chunk(cycle_id, payment_plan_id, user_id, period_start, low, high, rows=None):
     """One id range of one payment plan; never raises (the chord's callback reads the outcome)."""
     from payment_cycle.processing import PlanRun
 
     try:
-        outcome = PlanRun.load(cycle_id, payment_plan_id, user_id, period_start).write_chunk(low, high)
+        outcome = PlanRun.load(cycle_id, payment_plan_id, user_id, period_start).write_chunk(low, high, rows)
     except Exception as exc:
         logger.exception("Entitlement chunk %s-%s of payment plan %s failed", low, high, payment_plan_id)
         return {"payment_plan": payment_plan_id, "error": "; ".join(getattr(exc, "messages", None) or
