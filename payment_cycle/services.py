@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import bulk
 from core.calculation import CalculationRuleRegistry
@@ -89,8 +90,20 @@ def code_validity(code):
 
 
 # --- payment cycles ------------------------------------------------------------------------------------------
-class PaymentCycleValidation(BaseModelValidation):
-    OBJECT_TYPE = PaymentCycle
+class _LiveRecordValidation(BaseModelValidation):
+    LABEL = None
+
+    @classmethod
+    def live(cls, data):
+        """The non-deleted record ``data["id"]`` names, else a ValidationError."""
+        record = cls.OBJECT_TYPE.objects.filter(id=data.get("id")).first()
+        if record is None or record.is_deleted:
+            raise ValidationError(_("%(label)s %(id)s does not exist") % {"label": cls.LABEL, "id": data.get("id")})
+        return record
+
+
+class PaymentCycleValidation(_LiveRecordValidation):
+    OBJECT_TYPE, LABEL = PaymentCycle, gettext_lazy("Payment cycle")
 
     @classmethod
     def _check_fields(cls, data, current=None):
@@ -122,9 +135,7 @@ class PaymentCycleValidation(BaseModelValidation):
 
     @classmethod
     def validate_update(cls, user, **data):
-        cycle = PaymentCycle.objects.filter(id=data.get("id")).first()
-        if cycle is None or cycle.is_deleted:
-            raise ValidationError(_("Payment cycle %(id)s does not exist") % {"id": data.get("id")})
+        cycle = cls.live(data)
         cls._check_fields(data, current=cycle)
         if cycle.status == CYCLE_STATUSES.ACTIVE:
             for field in ("start_date", "end_date"):
@@ -133,9 +144,7 @@ class PaymentCycleValidation(BaseModelValidation):
 
     @classmethod
     def validate_delete(cls, user, **data):
-        cycle = PaymentCycle.objects.filter(id=data.get("id")).first()
-        if cycle is None or cycle.is_deleted:
-            raise ValidationError(_("Payment cycle %(id)s does not exist") % {"id": data.get("id")})
+        cycle = cls.live(data)
         if cycle.status == CYCLE_STATUSES.ACTIVE and Entitlement.objects.filter(
                 payment_cycle=cycle, is_deleted=False,
                 status__in=(EntitlementStatus.APPROVE_FOR_PAYMENT, EntitlementStatus.PAID)).exists():
@@ -203,8 +212,8 @@ def criteria_problems(criteria):
     return problems
 
 
-class PaymentPlanValidation(BaseModelValidation):
-    OBJECT_TYPE = PaymentPlan
+class PaymentPlanValidation(_LiveRecordValidation):
+    OBJECT_TYPE, LABEL = PaymentPlan, gettext_lazy("Payment plan")
 
     @classmethod
     def _check(cls, data, current=None):
@@ -261,16 +270,11 @@ class PaymentPlanValidation(BaseModelValidation):
 
     @classmethod
     def validate_update(cls, user, **data):
-        plan = PaymentPlan.objects.filter(id=data.get("id")).first()
-        if plan is None or plan.is_deleted:
-            raise ValidationError(_("Payment plan %(id)s does not exist") % {"id": data.get("id")})
-        cls._check(data, current=plan)
+        cls._check(data, current=cls.live(data))
 
     @classmethod
     def validate_delete(cls, user, **data):
-        plan = PaymentPlan.objects.filter(id=data.get("id")).first()
-        if plan is None or plan.is_deleted:
-            raise ValidationError(_("Payment plan %(id)s does not exist") % {"id": data.get("id")})
+        cls.live(data)
 
 
 def _json_payload(data):
