@@ -45,7 +45,7 @@ from individual.gql_queries import (
 )
 from individual.models import Group, GroupIndividual, Individual
 from individual.selectors import groups_selectable, individuals_without_group, registry_filtered
-from individual.services import programmes
+from individual.services import apply_group_filters, programmes
 
 LIST_DENIED = "Unauthorized"  # spec §1: a list refused reads exactly this
 
@@ -117,6 +117,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
         benefit_plan_to_enroll=graphene.String(),
         custom_filters=graphene.List(graphene.String),
         apply_default_validity_filter=graphene.Boolean(),
+        additional_filter=graphene.JSONString(),
     )
     group_history = OrderedDjangoFilterConnectionField(GroupHistoryGQLType, **_history_list())
     group_individual = OrderedDjangoFilterConnectionField(
@@ -164,7 +165,7 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
 
     # --- groups -------------------------------------------------------------------------------
     def resolve_group(self, info, client_mutation_id=None, first_name=None, last_name=None,
-                      benefit_plan_to_enroll=None, custom_filters=None, **kwargs):
+                      benefit_plan_to_enroll=None, custom_filters=None, additional_filter=None, **kwargs):
         require(info.context.user, GROUP_SEARCH, LIST_DENIED)
         queryset = Group.objects.all()
         members = {}
@@ -179,6 +180,10 @@ class Query(ExportableQueryMixin, graphene.ObjectType):
             queryset = queryset.filter(is_deleted=False).exclude(
                 id__in=programmes().group_ids(_plan_uuid(benefit_plan_to_enroll)))
         queryset = _custom_filtered(queryset, custom_filters, info.context.user)
+        try:
+            queryset = apply_group_filters(queryset, additional_filter)
+        except ValidationError as exc:
+            raise GraphQLError("; ".join(exc.messages))
         queryset = _client_mutation_filter(queryset, client_mutation_id)
         if client_mutation_id:
             queryset = queryset.distinct()

@@ -237,6 +237,31 @@ class GroupDataSourceService(BaseService):
     OBJECT_TYPE = GroupDataSource
 
 
+# --- extension point: group filters of the ``group`` query's ``additionalFilter`` (e.g. policy_notification) ---
+_group_filters = {}
+
+
+def register_group_filter(name, function):
+    """``function(queryset, value) -> queryset`` applied when the ``additionalFilter`` JSON of the ``group``
+    query has the key ``name`` (upstream's ``signal_before_family_query`` hook). A higher module registers it
+    in its ``ready()``; an invalid value raises ``ValidationError``."""
+    _group_filters[name] = function
+    return function
+
+
+def apply_group_filters(queryset, additional_filter):
+    """The registered group filters named by ``additional_filter`` (a dict; unknown keys are ignored)."""
+    if additional_filter in (None, ""):
+        return queryset
+    if not isinstance(additional_filter, dict):
+        raise ValidationError("additionalFilter must be a JSON object")
+    for name, value in additional_filter.items():
+        function = _group_filters.get(name)
+        if function is not None:
+            queryset = function(queryset, value)
+    return queryset
+
+
 # --- groups -------------------------------------------------------------------------------------
 def _membership_payload(item, group_id=None):
     data = {"individual_id": item.get("individual_id"), "group_id": group_id or item.get("group_id")}

@@ -23,9 +23,11 @@ class OpenimisBeConfig(AppConfig):
         # Importing the schema registers every mutation class (needed by async workers too).
         from openimis_be import schema  # noqa: F401
 
-        # celery beat reads the schedule from the app: the modules' SCHEDULED_JOBS, collected once
+        # celery beat reads the schedule from the app: the modules' SCHEDULED_JOBS, collected once; an entry of
+        # the same name in settings.CELERY_BEAT_SCHEDULE (an operator's) wins
         from core.scheduling import collect_beat_schedule
         from openimis_be.celery import app as celery_app
 
-        settings.CELERY_BEAT_SCHEDULE = celery_app.conf.beat_schedule = collect_beat_schedule()
+        schedule = {**collect_beat_schedule(), **(getattr(settings, "CELERY_BEAT_SCHEDULE", None) or {})}
+        settings.CELERY_BEAT_SCHEDULE = celery_app.conf.beat_schedule = schedule
 

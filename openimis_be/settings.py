@@ -259,6 +259,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # shape (APScheduler cron keyword arguments), e.g.
 # [{"method": "core.tasks.cleanup_expired_exports", "args": ["cron"], "kwargs": {"id": "core_cleanup_exports", "hour": 4}}]
 SCHEDULER_JOBS = []
+# or in celery's own shape: an entry here replaces the module's job of the same name
 CELERY_BEAT_SCHEDULE = {}
 
 # --- Workflows -------------------------------------------------------------------------------

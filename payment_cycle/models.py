@@ -133,7 +133,11 @@ class Entitlement(HistoryModel):
             models.Index(fields=["payment_cycle", "payment_plan", "status"], name="pc_ent_cycle_plan_st_idx"),
             models.Index(fields=["individual", "is_deleted"], name="pc_ent_individual_del_idx"),
             models.Index(fields=["benefit_plan", "is_deleted"], name="pc_ent_bp_del_idx"),
-
+            # an enrolment's entitlements (its latest amount in notifications); only one of the two is set per row
+            models.Index(fields=["beneficiary", "date_created"], condition=Q(beneficiary__isnull=False),
+                         name="pc_ent_beneficiary_idx"),
+            models.Index(fields=["group_beneficiary", "date_created"], condition=Q(group_beneficiary__isnull=False),
+                         name="pc_ent_group_ben_idx"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["code"], name="pc_entitlement_code_uniq"),

@@ -13,6 +13,18 @@ def live_entitlements(payment_cycle_id):
     return Entitlement.objects.filter(payment_cycle_id=payment_cycle_id, is_deleted=False)
 
 
+def latest_accepted_amount(group=False, enrolment_ref="pk"):
+    """Per (group) beneficiary row of the outer query (``enrolment_ref``): the amount of its latest live
+    ``ACCEPTED`` entitlement, or NULL (a subquery expression)."""
+    from django.db.models import OuterRef, Subquery
+
+    field = "group_beneficiary_id" if group else "beneficiary_id"
+    latest = (Entitlement.objects.filter(**{field: OuterRef(enrolment_ref)}, is_deleted=False,
+                                         status=EntitlementStatus.ACCEPTED)
+              .order_by("-date_created", "-code").values("amount")[:1])
+    return Subquery(latest)
+
+
 def entitlement_summary(payment_cycle_id, queryset=None):
     """``[{status, count, total_amount}]`` of a cycle's live entitlements, one entry per status (zeros
     included, in the order of the statuses), from one GROUP BY statement."""

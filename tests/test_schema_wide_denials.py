@@ -188,6 +188,9 @@ def mutation_inputs(user):
                                         "mimeType": "text/plain", "document": "c3dlZXA="}
     inputs["deleteTicketAttachment"] = {"ids": [attachment and attachment.id]}
     inputs.update(payment_cycle_inputs())
+    # policy_notification: consent of a demo household (a row is created for it when it has none)
+    inputs["updateFamilyNotification"] = {"groupId": group and group.id, "approvalOfNotification": True,
+                                          "languageOfNotification": "fr"}
     return inputs
 
 
