@@ -44,6 +44,33 @@ class ModuleAppConfig(AppConfig):
         return cfg
 
 
+def stored_config(module):
+    """``(row, values)`` of the module's ``ModuleConfiguration`` row (``(None, {})`` when there is none)."""
+    import json
+
+    from core.models import ModuleConfiguration
+
+    row = ModuleConfiguration.objects.filter(module=module, layer="be").first()
+    return row, (json.loads(row.config) if row and row.config else {})
+
+
+def store_config(module, values):
+    """Write ``values`` into the module's ``ModuleConfiguration`` row (created when missing; other keys kept) and
+    apply them to the running app's configuration. Demo data and set-up commands configure modules this way."""
+    import json
+
+    from core.models import ModuleConfiguration
+
+    row, config = stored_config(module)
+    config.update(values)
+    row = row or ModuleConfiguration(module=module, layer="be")
+    row.config = json.dumps(config)
+    row.save()
+    app_config = type(apps.get_app_config(module))
+    for key, value in values.items():
+        setattr(app_config, key, value)
+
+
 def openimis_app_configs():
     by_name = {config.name: config for config in apps.get_app_configs()}
     for module in settings.OPENIMIS_MODULES:

@@ -86,19 +86,11 @@ def _demo_upload(ctx):
 
 def _demo_schema(ctx):
     """The demo's individual schema, unless the installation configured the module already."""
-    from core.models import ModuleConfiguration
-    from individual.apps import IndividualConfig
+    from core.module_config import store_config, stored_config
 
-    row = ModuleConfiguration.objects.filter(module="individual", layer="be").first()
-    config = json.loads(row.config) if row else {}
-    if config.get("individual_schema") not in (None, "{}", {}):
+    if stored_config("individual")[1].get("individual_schema") not in (None, "{}", {}):
         return
-    config["individual_schema"] = json.dumps(DEMO_SCHEMA)
-    if row is None:
-        row = ModuleConfiguration(module="individual", layer="be")
-    row.config = json.dumps(config)
-    row.save()
-    IndividualConfig.individual_schema = config["individual_schema"]
+    store_config("individual", {"individual_schema": json.dumps(DEMO_SCHEMA)})
     ctx.log("individual: demo individual_schema configured (uploads are checked against it)")
 
 

@@ -1,26 +1,17 @@
 """Demo contribution: every demo household gets its notification row; three consent (one in French) and their heads
 get a phone number; the six message types are switched on (upstream ships them off), so that
-``manage.py send_notification_messages`` writes the activation messages of the demo households through the text
-provider (``MEDIA_ROOT/sms``) once."""
-import json
-
+``manage.py send_notification_messages`` writes their messages through the text provider
+(``MEDIA_ROOT/sent_notification``) once."""
 DEMO_PHONES = ["+255754000101", "+255754000102", "+255754000103"]
 
 
 def _enable_message_types(ctx):
-    from core.models import ModuleConfiguration
-    from policy_notification.apps import NOTIFICATION_TYPES, PolicyNotificationConfig
+    from core.module_config import store_config, stored_config
+    from policy_notification.apps import NOTIFICATION_TYPES
 
-    row = ModuleConfiguration.objects.filter(module="policy_notification", layer="be").first()
-    config = json.loads(row.config) if row else {}
-    if "eligibleNotificationTypes" in config:
+    if "eligibleNotificationTypes" in stored_config("policy_notification")[1]:
         return
-    config["eligibleNotificationTypes"] = {name: True for name in NOTIFICATION_TYPES}
-    if row is None:
-        row = ModuleConfiguration(module="policy_notification", layer="be")
-    row.config = json.dumps(config)
-    row.save()
-    PolicyNotificationConfig.eligibleNotificationTypes = config["eligibleNotificationTypes"]
+    store_config("policy_notification", {"eligibleNotificationTypes": {name: True for name in NOTIFICATION_TYPES}})
     ctx.log("policy_notification: the six message types switched on (ModuleConfiguration)")
 
 

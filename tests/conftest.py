@@ -43,6 +43,21 @@ def superuser(db):
 
 
 @pytest.fixture
+def set_config():
+    """``set_config(ConfigClass, key=value, …)``: module configuration attributes for one test (restored after)."""
+    saved = []
+
+    def setter(config_class, **values):
+        for key, value in values.items():
+            saved.append((config_class, key, getattr(config_class, key)))
+            setattr(config_class, key, value)
+
+    yield setter
+    for config_class, key, value in reversed(saved):
+        setattr(config_class, key, value)
+
+
+@pytest.fixture
 def gql():
     """``gql(user)`` → GraphQL test client authenticated as ``user`` (None = anonymous)."""
     return lambda user=None: GQL(user)

@@ -1,3 +1,5 @@
+import functools
+
 import pytest
 
 from core.test_helpers import assign_user_districts, create_test_location
@@ -9,18 +11,9 @@ PLAN_RIGHTS = [157101, 157102, 157103, 157104]
 
 
 @pytest.fixture
-def cycle_config():
+def cycle_config(set_config):
     """``cycle_config(key=value)``: set payment_cycle configuration attributes for one test."""
-    saved = {}
-
-    def setter(**values):
-        for key, value in values.items():
-            saved.setdefault(key, getattr(PaymentCycleConfig, key))
-            setattr(PaymentCycleConfig, key, value)
-
-    yield setter
-    for key, value in saved.items():
-        setattr(PaymentCycleConfig, key, value)
+    return functools.partial(set_config, PaymentCycleConfig)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Fixtures of the policy_notification tests: configuration, households and enrolments."""
 import datetime
+import functools
 
 import pytest
 from django.utils import timezone
@@ -16,18 +17,9 @@ HEAD_E164 = "+255712345678"
 
 
 @pytest.fixture
-def pn_config():
+def pn_config(set_config):
     """``pn_config(key=value)``: set policy_notification configuration attributes for one test."""
-    saved = {}
-
-    def setter(**values):
-        for key, value in values.items():
-            saved.setdefault(key, getattr(PolicyNotificationConfig, key))
-            setattr(PolicyNotificationConfig, key, value)
-
-    yield setter
-    for key, value in saved.items():
-        setattr(PolicyNotificationConfig, key, value)
+    return functools.partial(set_config, PolicyNotificationConfig)
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+import functools
+
 import pytest
 
 from social_protection.apps import SocialProtectionConfig
@@ -7,18 +9,9 @@ from tests.social_protection.factories import SCHEMA, BeneficiaryFactory, Benefi
 
 
 @pytest.fixture
-def config_override():
+def config_override(set_config):
     """``config_override(key=value)``: set module config attributes for one test."""
-    saved = {}
-
-    def setter(**values):
-        for key, value in values.items():
-            saved.setdefault(key, getattr(SocialProtectionConfig, key))
-            setattr(SocialProtectionConfig, key, value)
-
-    yield setter
-    for key, value in saved.items():
-        setattr(SocialProtectionConfig, key, value)
+    return functools.partial(set_config, SocialProtectionConfig)
 
 
 @pytest.fixture
