@@ -42,7 +42,8 @@ import logging  # noqa: E402
 logging.disable(logging.WARNING)
 
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from bench._scratch import scratch_database, timed  # noqa: E402
 
 RULE = "32d96b58-898a-460a-b357-5fd4b95cd87c"
 CRITERIA = [{"custom_filter_condition": "able_bodied__exact__boolean=False", "amount": 2000},
@@ -115,13 +116,6 @@ def bare(plan, payment_plan, user):
     return elapsed, written
 
 
-def timed(label, func):
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        result = func()
-        elapsed = time.perf_counter() - started
-    print(f"  {label:<44} {elapsed:9.2f} s  {len(queries.captured_queries):>4} statements")
-    return elapsed, result
 
 
 def worker_runs(user, count):
@@ -179,9 +173,7 @@ def main():
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/entitlements.py measures PostgreSQL (COPY, INSERT … SELECT): set DATABASE_URL")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with scratch_database():
         from payment_cycle.models import Entitlement, PaymentCycle
         from payment_cycle.processing import BenefitPlanPaymentCycleService
 
@@ -205,8 +197,6 @@ def main():
         worker_runs(user, args.count)
         print(f"  (b)/(a) = {first_seconds / raw_seconds:.2f}   (c)/(a) = {rerun_seconds / raw_seconds:.2f}")
         print(f"ratio={first_seconds / raw_seconds:.2f}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -38,8 +38,9 @@ import logging  # noqa: E402
 logging.disable(logging.WARNING)
 
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
+
+from bench._scratch import scratch_database, timed  # noqa: E402
 
 TYPES = ("activation_of_policy", "starting_of_policy", "need_for_renewal", "expiration_of_policy",
          "reminder_after_expiration", "renewal_of_policy")
@@ -78,13 +79,6 @@ def build(count):
     return user
 
 
-def timed(label, call):
-    with CaptureQueriesContext(connection) as queries:
-        started = time.perf_counter()
-        result = call()
-        seconds = time.perf_counter() - started
-    print(f"  {label:<44} {seconds:9.2f} s  {len(queries):6d} statements")
-    return seconds, result
 
 
 def main():
@@ -98,43 +92,41 @@ def main():
         sys.exit(f"--types: names among {', '.join(TYPES)}, starting_of_policy included")
     if connection.vendor != "postgresql":
         sys.exit("bench/notifications.py measures PostgreSQL: set DATABASE_URL")
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     folder = Path(tempfile.mkdtemp(prefix="bench-notifications-"))
-    try:
-        from policy_notification import dispatch
-        from policy_notification.apps import PolicyNotificationConfig
-        from policy_notification.detection import detect
-        from policy_notification.gateways import load_providers
-        from policy_notification.models import IndicationStatus, NotificationIndication
+    with scratch_database():
+        try:
+            from policy_notification import dispatch
+            from policy_notification.apps import PolicyNotificationConfig
+            from policy_notification.detection import detect
+            from policy_notification.gateways import load_providers
+            from policy_notification.models import IndicationStatus, NotificationIndication
 
-        PolicyNotificationConfig.eligibleNotificationTypes = {name: True for name in types}
-        providers = load_providers({"TextNotificationProvider": {"DestinationFolder": str(folder)}})
-        print(f"notifications of {args.count} enrolments (PostgreSQL {connection.pg_version // 10000}), "
-              f"triggers: {', '.join(types)}")
-        started = time.perf_counter()
-        user = build(args.count)
-        print(f"  {'data built':<44} {time.perf_counter() - started:9.2f} s")
+            PolicyNotificationConfig.eligibleNotificationTypes = {name: True for name in types}
+            providers = load_providers({"TextNotificationProvider": {"DestinationFolder": str(folder)}})
+            print(f"notifications of {args.count} enrolments (PostgreSQL {connection.pg_version // 10000}), "
+                  f"triggers: {', '.join(types)}")
+            started = time.perf_counter()
+            user = build(args.count)
+            print(f"  {'data built':<44} {time.perf_counter() - started:9.2f} s")
 
-        detect_seconds, candidates = timed("(a) detection", lambda: detect(user=user))
-        dispatch_seconds, report = timed("(b) dispatch (claim, text file, mark)", lambda: dispatch.dispatch(
-            candidates, user=user, providers=providers))
-        assert report.sent == args.count == len(candidates), report.as_dict()
-        superseded = NotificationIndication.objects.filter(status=IndicationStatus.NOT_PERMITTED).count()
-        print(f"      {report.sent} sent, {report.sent / dispatch_seconds:,.0f} messages/s; "
-              f"{superseded} activations superseded by the start message")
-        files = sum(1 for _ in os.scandir(folder))
-        rerun_seconds, rerun = timed("(c) second run the same day", lambda: dispatch.run(user=user,
-                                                                                         providers=providers))
-        assert rerun.sent == 0 and rerun.detected == 0, rerun.as_dict()
-        assert sum(1 for _ in os.scandir(folder)) == files == args.count
-        first = detect_seconds + dispatch_seconds
-        print(f"  detection {'within' if detect_seconds <= 10 else 'OVER'} 10 s; "
-              f"second run / first = {rerun_seconds:.2f} / {first:.2f}")
-        print(f"ratio={rerun_seconds / first:.3f}")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+            detect_seconds, candidates = timed("(a) detection", lambda: detect(user=user))
+            dispatch_seconds, report = timed("(b) dispatch (claim, text file, mark)", lambda: dispatch.dispatch(
+                candidates, user=user, providers=providers))
+            assert report.sent == args.count == len(candidates), report.as_dict()
+            superseded = NotificationIndication.objects.filter(status=IndicationStatus.NOT_PERMITTED).count()
+            print(f"      {report.sent} sent, {report.sent / dispatch_seconds:,.0f} messages/s; "
+                  f"{superseded} activations superseded by the start message")
+            files = sum(1 for _ in os.scandir(folder))
+            rerun_seconds, rerun = timed("(c) second run the same day", lambda: dispatch.run(user=user,
+                                                                                             providers=providers))
+            assert rerun.sent == 0 and rerun.detected == 0, rerun.as_dict()
+            assert sum(1 for _ in os.scandir(folder)) == files == args.count
+            first = detect_seconds + dispatch_seconds
+            print(f"  detection {'within' if detect_seconds <= 10 else 'OVER'} 10 s; "
+                  f"second run / first = {rerun_seconds:.2f} / {first:.2f}")
+            print(f"ratio={rerun_seconds / first:.3f}")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
