@@ -40,6 +40,17 @@ def authentication_failure():
     return {"success": False, "message": "Authentication required", "detail": "PermissionDenied"}
 
 
+def default_acting_user(username=None):
+    """The user unattended work (commands, scheduled runs) writes as: ``username`` when given, else the first
+    active superuser, else the first active IMIS administrator (the demo's Admin); None when there is none."""
+    from core.models import User
+
+    active = User.objects.filter(is_active=True).order_by("username")
+    if username:
+        return active.filter(username=username).first()
+    return active.filter(is_superuser=True).first() or next((u for u in active if u.is_imis_admin), None)
+
+
 def is_authenticated(user):
     return user is not None and getattr(user, "is_authenticated", False)
 

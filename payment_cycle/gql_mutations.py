@@ -96,15 +96,23 @@ class UpdatePaymentCycleMutation(_PaymentCycleModuleMutation):
         status = graphene.Field(PaymentCycleStatusEnum, required=False)
 
 
-class DeletePaymentCycleMutation(_PaymentCycleModuleMutation):
-    """Spec §4.6 (ours): soft delete, one service call per id; any refusal rolls the whole mutation back."""
+class _DeleteMutation(_PaymentCycleModuleMutation):
+    """Soft delete, one service call per id; any refusal rolls the whole mutation back."""
 
-    permission = "payment_cycle.gql_delete_payment_cycle_perms"
-    service, method, each = PaymentCycleService, "delete", "ids"
-    empty_message = "No IDs to delete"
+    method, each, empty_message = "delete", "ids", "No IDs to delete"
+
+    class Meta:
+        abstract = True
 
     class Input(IdsInput, BaseMutation.Input):
         pass
+
+
+class DeletePaymentCycleMutation(_DeleteMutation):
+    """Spec §4.6 (ours)."""
+
+    permission = "payment_cycle.gql_delete_payment_cycle_perms"
+    service = PaymentCycleService
 
 
 class ProcessBenefitPlanPaymentCycleMutation(_PaymentCycleModuleMutation):
@@ -168,13 +176,9 @@ class UpdatePaymentPlanMutation(_PaymentCycleModuleMutation):
         date_valid_from = graphene.Date(required=False)
 
 
-class DeletePaymentPlanMutation(_PaymentCycleModuleMutation):
+class DeletePaymentPlanMutation(_DeleteMutation):
     permission = "payment_cycle.gql_delete_payment_plan_perms"
-    service, method, each = PaymentPlanService, "delete", "ids"
-    empty_message = "No IDs to delete"
-
-    class Input(IdsInput, BaseMutation.Input):
-        pass
+    service = PaymentPlanService
 
 
 # --- entitlements ------------------------------------------------------------------------------------

@@ -44,6 +44,16 @@ def _own_mutation(queryset, client_mutation_id, user):
                            mutations__mutation__user=user)
 
 
+def _listed(info, model, perms, client_mutation_id, search_q):
+    """The rows of a list query: the right checked, restricted to the caller's mutation and to the search."""
+    user = info.context.user
+    require(user, perms, LIST_DENIED)
+    queryset = model.objects.all()
+    if client_mutation_id:
+        queryset = _own_mutation(queryset, client_mutation_id, user)
+    return queryset.filter(search_q) if search_q else queryset
+
+
 def _cycle_id(value):
     parsed = parse_uuid(value)
     if parsed is None:
@@ -92,14 +102,8 @@ class Query(graphene.ObjectType):
         payment_cycle_id=graphene.String(required=True))
 
     def resolve_payment_cycle(self, info, search=None, client_mutation_id=None, **kwargs):
-        user = info.context.user
-        require(user, CYCLE_SEARCH, LIST_DENIED)
-        queryset = PaymentCycle.objects.all()
-        if client_mutation_id:
-            queryset = _own_mutation(queryset, client_mutation_id, user)
-        if search:
-            queryset = queryset.filter(code__icontains=search)
-        return queryset
+        return _listed(info, PaymentCycle, CYCLE_SEARCH, client_mutation_id,
+                       search and Q(code__icontains=search))
 
     def resolve_payment_cycle_code_validity(self, info, code):
         from payment_cycle.services import code_validity
@@ -110,13 +114,8 @@ class Query(graphene.ObjectType):
                                         error_message=message)
 
     def resolve_payment_plan(self, info, search=None, client_mutation_id=None, **kwargs):
-        user = info.context.user
-        require(user, PLAN_SEARCH, LIST_DENIED)
-        queryset = PaymentPlan.objects.all()
-        if client_mutation_id:
-            queryset = _own_mutation(queryset, client_mutation_id, user)
-        if search:
-            queryset = queryset.filter(Q(code__icontains=search) | Q(name__icontains=search))
+        queryset = _listed(info, PaymentPlan, PLAN_SEARCH, client_mutation_id,
+                           search and (Q(code__icontains=search) | Q(name__icontains=search)))
         if selected(info, "benefitPlan"):
             queryset = queryset.select_related("benefit_plan")
         return queryset

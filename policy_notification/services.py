@@ -6,7 +6,6 @@ the acting user as a keyword. :class:`FamilyNotificationService` is their bounda
 """
 import logging
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Value
@@ -147,17 +146,11 @@ def ensure_family_notifications(*, user):
 
 # --- the acting user of scheduled runs --------------------------------------------------------------------------
 def notification_user():
-    """Who the scheduled run writes as: config ``run_as_username``, else the first active superuser."""
-    User = get_user_model()
+    """Who the scheduled run writes as: config ``run_as_username``, else core's default acting user."""
+    from core.services import default_acting_user
+
     username = PolicyNotificationConfig.run_as_username
-    user = None
-    if username:
-        user = User.objects.filter(username=username, is_active=True).first()
-    else:
-        user = User.objects.filter(is_active=True, is_superuser=True).order_by("username").first()
-        if user is None:  # the demo's Admin is an IMIS administrator, not a Django superuser
-            user = next((u for u in User.objects.filter(is_active=True).order_by("username") if u.is_imis_admin),
-                        None)
+    user = default_acting_user(username or None)
     if user is None:
         raise ImproperlyConfigured(
             "policy_notification: no acting user for scheduled notifications; set run_as_username in the "

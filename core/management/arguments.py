@@ -29,11 +29,9 @@ def non_negative_int(value):
 
 def acting_user(username=None):
     """The user a command acts as: ``username``, else the first active superuser or IMIS administrator."""
-    from core.models import User
+    from core.services import default_acting_user
 
-    queryset = User.objects.filter(is_active=True)
-    user = queryset.filter(username=username).first() if username else (
-        queryset.filter(is_superuser=True).first() or next((u for u in queryset if u.is_imis_admin), None))
+    user = default_acting_user(username)
     if user is None:
         raise CommandError(f"No active user {username}" if username else "No acting user found: pass --username")
     return user
