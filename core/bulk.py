@@ -315,16 +315,30 @@ def _executemany_batch(cursor, connection, model, columns, prepared, user, now, 
 
 
 # --- inserts computed by the database ----------------------------------------------------------------------
+def _default_values(model, named):
+    """The model defaults of the fields ``named`` does not give, as literals (as ``Model.save`` would fill them;
+    a callable default is called once for the statement, the primary key excepted)."""
+    named = set(named) | {model._meta.get_field(name).name for name in named}
+    defaults = {}
+    for field in _live_fields(model):
+        if field.primary_key or field.name in named or field.attname in named or not field.has_default():
+            continue
+        defaults[field.name] = constant(field.get_default(), model, field.name)
+    return defaults
+
+
 def insert_from_select(model, source_queryset, values, *, user, now=None, ignore_conflicts=False,
                        returning=False, using=DEFAULT_DB_ALIAS):
     """``INSERT INTO model (…) SELECT … FROM source_queryset`` plus the history rows, in one call.
 
     ``values``: ``{model field name: expression over the source rows}``; the bookkeeping columns (new id,
-    acting user, dates, version, not deleted) are added unless ``values`` names them.
+    acting user, dates, version, not deleted) and the other fields' model defaults are added unless ``values``
+    names them.
     """
     connection = connections[using]
     now = now or timezone.now()
     values = {**audit_values(model, user, now), **values}
+    values = {**_default_values(model, values), **values}
     fields = [model._meta.get_field(name) for name in values]
     aliases = [f"bulk_col_{i}" for i in range(len(fields))]
     select = (source_queryset.order_by()

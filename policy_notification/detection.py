@@ -303,7 +303,10 @@ class _Kind:
                      .filter(pn_prev_status=ACTIVE, pn_prev_end__isnull=False, pn_end_key=OuterRef("pn_end_key"))
                      .filter(Q(date_valid_to__isnull=True) | Q(date_valid_to__gt=F("pn_prev_end")))
                      .order_by(_latest_version()).values("history_date")[:1])
-        return Subquery(extension)
+        # a first version (``version`` counts a record's versions on every write path) was never extended: the
+        # subquery is skipped for most rows, and it is evaluated several times per row by the recording statement
+        return Case(When(version__lte=1, then=Value(None, output_field=DateTimeField())),
+                    default=Subquery(extension), output_field=DateTimeField())
 
     def follows_earlier(self):
         """An earlier enrolment of the same subject in the same plan ended the day before this one starts or
@@ -363,7 +366,7 @@ def _fixed_end(trigger, today):
     }.get(trigger)
 
 
-def trigger_queryset(kind, trigger, today):
+def trigger_queryset(kind, trigger, today, household_values=True):
     """The detected enrolments of one kind for one trigger, not yet handled, with what the chain and the message
     need (``pn_*`` annotations). ``trigger``: a date trigger, or :data:`PERIOD_START`: the start of a period,
     one query for activations and renewals whose rows say which one it is (``pn_extended_at``, ``pn_follows``).
@@ -385,12 +388,17 @@ def trigger_queryset(kind, trigger, today):
     queryset = queryset.filter(~Exists(handled))
     if trigger == NotificationType.STARTING:
         queryset = queryset.filter(on_day("date_valid_from", today))
+    # the local days of the period, as the messages and the chain use them (no timestamps to convert in Python)
+    queryset = queryset.annotate(pn_from_day=TruncDate("date_valid_from", tzinfo=tz),
+                                 pn_to_day=TruncDate("date_valid_to", tzinfo=tz))
     if trigger == PERIOD_START:
         queryset = queryset.annotate(
-            pn_end_key=Coalesce("date_valid_to", Value(FAR_FUTURE, output_field=DateTimeField())),
-            pn_from_day=TruncDate("date_valid_from", tzinfo=tz))
+            pn_end_key=Coalesce("date_valid_to", Value(FAR_FUTURE, output_field=DateTimeField())))
         queryset = queryset.annotate(pn_extended_at=kind.extended_at(), pn_follows=kind.follows_earlier(),
                                      pn_activated_at=kind.activated_at())
+    if not household_values:  # what the chain needs before the phone (see _record_decided)
+        queryset = queryset.annotate(pn_household=kind.household())
+        return queryset.annotate(pn_consent=kind.household_values()["pn_consent"])
     queryset = queryset.annotate(
         pn_household=kind.household(),
         pn_amount=kind.amount(),
@@ -402,7 +410,7 @@ def trigger_queryset(kind, trigger, today):
     return queryset.annotate(**kind.household_values()).order_by("pk")
 
 
-ROW_FIELDS = ("pk", "date_valid_from", "date_valid_to", "pn_period", "pn_household", "pn_amount", "pn_plan_code", "pn_plan_name", "pn_group_code", "pn_group_phone",
+ROW_FIELDS = ("pk", "pn_from_day", "pn_to_day", "pn_period", "pn_household", "pn_amount", "pn_plan_code", "pn_plan_name", "pn_group_code", "pn_group_phone",
               "pn_consent", "pn_language", "pn_head_phone", "pn_head_name", "pn_member_phone")
 
 
@@ -449,7 +457,7 @@ def judge(row, notification_type, today, enabled):
     if not row["pn_consent"]:
         return IndicationStatus.NO_CONSENT, NO_CONSENT
     if notification_type == NotificationType.ACTIVATION:
-        if NotificationType.STARTING in enabled and local_date(row["date_valid_from"]) == today:
+        if NotificationType.STARTING in enabled and _as_date(row["pn_from_day"]) == today:
             return IndicationStatus.NOT_PERMITTED, SUPERSEDED
         window = day_start(today - datetime.timedelta(days=int(cfg.policy_activation_relevance_maximum_days_timedelta)))
         if _as_datetime(row["pn_activated_at"]) < window:
@@ -470,17 +478,16 @@ def template_values(row):
     return {
         "InsuranceID": row["pn_group_code"] or "",
         "Name": row.get("pn_own_name") or row["pn_head_name"] or "",
-        "EffectiveDate": _date_text(row["date_valid_from"]),
-        "ExpiryDate": _date_text(row["date_valid_to"]),
+        "EffectiveDate": _day_text(row["pn_from_day"]),
+        "ExpiryDate": _day_text(row["pn_to_day"]),
         "ProductCode": row["pn_plan_code"] or "",
         "ProductName": row["pn_plan_name"] or "",
         "AmountToBePaid": _money(row["pn_amount"]),
     }
 
 
-def _date_text(value):
-    day = local_date(_as_datetime(value)) if value is not None else None
-    return day.isoformat() if day else ""
+def _day_text(value):
+    return _as_date(value).isoformat() if value is not None else ""
 
 
 # --- detect --------------------------------------------------------------------------------------------------------
@@ -498,13 +505,13 @@ def detect(today=None, user=None):
     with transaction.atomic():  # the records of a run are written all or nothing
         _planner_settings()
         ensure_family_notifications(user=user)
-        candidates, new_rows, rewrites = _evaluate(enabled, today)
         now = timezone.now()
+        candidates, new_rows, rewrites, recorded = _evaluate(enabled, today, user=user, now=now)
         if new_rows:
             bulk.insert_rows(NotificationIndication, new_rows, user=user, now=now, ignore_conflicts=True)
         if rewrites:
             bulk.update_rows(NotificationIndication, rewrites, fields=["status", "details"], user=user, now=now)
-    if len(new_rows) >= 10_000:  # the next queries are planned for the table as it is now
+    if len(new_rows) + recorded >= 10_000:  # the next queries are planned for the table as it is now
         bulk.analyze(NotificationIndication)
     return candidates
 
@@ -530,12 +537,67 @@ def _row_type(trigger, row):
     return NotificationType.RENEWAL if renewed else NotificationType.ACTIVATION
 
 
-def _evaluate(enabled, today):
-    """``(candidates, new indication rows, rewrites of status-4 rows)`` of the enabled triggers."""
-    candidates, new_rows, rewrites = [], [], []
+def _decided_outcome(notification_type, today, enabled):
+    """``(pn_status, pn_details)`` as SQL for the detected rows of one type: the validation chain that needs no
+    phone (:func:`judge`: the same order and texts), a null status when the row may be sent (the phone decides)."""
+    cfg = PolicyNotificationConfig
+    if notification_type not in enabled:
+        outcomes = [(Q(pk__isnull=False), IndicationStatus.NOT_PERMITTED, NOT_ENABLED % notification_type.value)]
+    else:
+        outcomes = [(Q(pn_household__isnull=True), IndicationStatus.NO_CONSENT, NO_HOUSEHOLD),
+                    (Q(pn_consent__isnull=True) | Q(pn_consent=False), IndicationStatus.NO_CONSENT, NO_CONSENT)]
+    if notification_type == NotificationType.ACTIVATION:
+        if NotificationType.STARTING in enabled:
+            outcomes.append((on_day("date_valid_from", today), IndicationStatus.NOT_PERMITTED, SUPERSEDED))
+        days = int(cfg.policy_activation_relevance_maximum_days_timedelta)
+        outcomes.append((Q(pn_activated_at__lt=day_start(today - datetime.timedelta(days=days))),
+                         IndicationStatus.TOO_OLD, TOO_OLD_ACTIVATION))
+    if notification_type == NotificationType.RENEWAL:
+        days = int(cfg.policy_renewal_relevance_maximum_days_timedelta)
+        outcomes.append((Q(pn_renewed_at__lt=day_start(today - datetime.timedelta(days=days))),
+                         IndicationStatus.TOO_OLD, TOO_OLD_RENEWAL))
+    return (Case(*[When(condition, then=Value(int(status))) for condition, status, _ in outcomes],
+                 default=Value(None), output_field=IntegerField()),
+            Case(*[When(condition, then=Value(details)) for condition, _, details in outcomes],
+                 default=Value(""), output_field=TextField()))
+
+
+def _record_decided(kind, trigger, today, enabled, user, now):
+    """Record, in one ``INSERT … SELECT``, the detected rows whose outcome needs no phone and that have no row
+    yet; they are never read into Python (at the start of a period, most are activations superseded by the start
+    message, or too old). One statement, not one per type: the rows a first statement wrote would be unknown to
+    the planner's statistics when it plans the second."""
+    queryset = trigger_queryset(kind, trigger, today, household_values=False)
+    types = PERIOD_START_TYPES if trigger == PERIOD_START else (trigger,)
+    queryset = queryset.filter(~Exists(_indications(kind, types, OuterRef("pn_period"))))
+    if trigger == PERIOD_START:
+        queryset = queryset.annotate(pn_renewed_at=Coalesce("pn_extended_at", "pn_activated_at"))
+        renewed = Q(pn_extended_at__isnull=False) | Q(pn_follows=True)
+        (a_status, a_details), (r_status, r_details) = (_decided_outcome(t, today, enabled) for t in PERIOD_START_TYPES)
+        row_type = Case(When(renewed, then=Value(NotificationType.RENEWAL.value)),
+                        default=Value(NotificationType.ACTIVATION.value), output_field=TextField())
+        status = Case(When(renewed, then=r_status), default=a_status, output_field=IntegerField())
+        details = Case(When(renewed, then=r_details), default=a_details, output_field=TextField())
+    else:
+        row_type = Value(trigger.value, output_field=TextField())
+        status, details = _decided_outcome(trigger, today, enabled)
+    queryset = queryset.annotate(pn_status=status).filter(pn_status__isnull=False)
+    return bulk.insert_from_select(NotificationIndication, queryset, {
+        "enrolment_type_id": Value(kind.content_type.id), "enrolment_id": F("pk"), "group_id": F("pn_household"),
+        "notification_type": row_type, "period_key": F("pn_period"), "status": F("pn_status"),
+        "details": details}, user=user, now=now, ignore_conflicts=True)
+
+
+def _evaluate(enabled, today, user, now):
+    """``(candidates, new indication rows, rewrites of status-4 rows, number of rows recorded in SQL)`` of the
+    enabled triggers. The rows decided
+    without a phone are first recorded in SQL (:func:`_record_decided`); what is left to read is the rows that may
+    be sent (the phone decides) and the status-4 rows to retry."""
+    candidates, new_rows, rewrites, recorded = [], [], [], 0
     for trigger in _queries(enabled):
         for kind in KINDS:
             content_type = kind.content_type.id
+            recorded += _record_decided(kind, trigger, today, enabled, user, now)
             retry_rows = retries(kind, trigger, today)
             for row in trigger_queryset(kind, trigger, today).values(*_fields(kind, trigger)):
                 notification_type = _row_type(trigger, row)
@@ -556,7 +618,7 @@ def _evaluate(enabled, today):
                                      "period_key": period, "status": int(status), "details": outcome})
                 elif status != IndicationStatus.ERROR or retry_details != outcome:
                     rewrites.append({"id": retry_id, "status": int(status), "details": outcome})
-    return candidates, new_rows, rewrites
+    return candidates, new_rows, rewrites, recorded
 
 
 def render(candidate):

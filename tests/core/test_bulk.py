@@ -123,3 +123,13 @@ def test_a_failed_bulk_write_leaves_nothing(admin_user):
     with pytest.raises(IntegrityError):
         bulk.insert_rows(Widget, rows, user=admin_user)
     assert not Widget.objects.exists() and not Widget.history.exists()
+
+
+def test_insert_from_select_fills_the_defaults_a_save_fills(admin_user, village):
+    saved = Widget(name="plain", location=village)
+    saved.save(user=admin_user)
+    [copy_id] = bulk.insert_from_select(Widget, Widget.objects.filter(id=saved.id),
+                                        {"name": F("name"), "location": F("location_id")}, user=admin_user,
+                                        returning=True)
+    assert live(Widget, copy_id) == live(Widget, saved.id)
+    assert history_of(Widget, copy_id) == history_of(Widget, saved.id)
