@@ -4,11 +4,11 @@ import os
 import uuid
 from datetime import timedelta
 
-from dirtyfields import DirtyFieldsMixin
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -70,7 +70,77 @@ class IndexChoosingHistoricalRecords(HistoricalRecords):
         return fields
 
 
-class HistoryModel(DirtyFieldsMixin, models.Model):
+class ChangeTrackingMixin(models.Model):
+    """Which fields a save would change: each record keeps what it held when it was loaded, created or last
+    saved. Cheap enough for every row of a list: values are kept as they are (immutable), JSON as its canonical
+    text (an edit in place of a dict is seen), no per-field conversion, no deep copy, no signal per instance;
+    only a save compares, converting just the fields that differ."""
+
+    class Meta:
+        abstract = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._remember_state()
+
+    @staticmethod
+    def _comparable(field, value):
+        if value is not None and isinstance(field, models.JSONField):
+            try:
+                return json.dumps(value, sort_keys=True, cls=DjangoJSONEncoder)
+            except (TypeError, ValueError):
+                return repr(value)
+        return value
+
+    def _remember_state(self):
+        values = self.__dict__
+        self._loaded_state = {field.attname: self._comparable(field, values[field.attname])
+                              for field in self._meta.concrete_fields if field.attname in values}
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_state()
+
+    def get_dirty_fields(self, check_relationship=True):
+        """``{field name: value when loaded}`` of the fields that differ now (foreign keys by their id)."""
+        dirty = {}
+        values = self.__dict__
+        for field in self._meta.concrete_fields:
+            attname = field.attname
+            if attname not in self._loaded_state or attname not in values:  # deferred: not loaded
+                continue
+            if field.remote_field and not check_relationship:
+                continue
+            before, now = self._loaded_state[attname], self._comparable(field, values[attname])
+            if before == now:
+                continue
+            try:  # an assigned text for a date, a number for a decimal, …: the value it stands for
+                if self._comparable(field, field.to_python(values[attname])) == before:
+                    continue
+            except ValidationError:
+                pass
+            dirty[field.name] = self._original(field, before)
+        return dirty
+
+    @staticmethod
+    def _original(field, remembered):
+        if isinstance(field, models.JSONField) and isinstance(remembered, str):
+            try:
+                return json.loads(remembered)
+            except ValueError:
+                pass
+        return remembered
+
+    def is_dirty(self, check_relationship=True):
+        return self._state.adding or bool(self.get_dirty_fields(check_relationship))
+
+    def save(self, *args, **kwargs):
+        result = super().save(*args, **kwargs)
+        self._remember_state()
+        return result
+
+
+class HistoryModel(ChangeTrackingMixin, models.Model):
     """Every business entity: UUID id, soft delete, version, acting user, history table."""
 
     id = models.UUIDField(primary_key=True, default=None, editable=False, db_column="UUID")

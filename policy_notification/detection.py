@@ -6,6 +6,10 @@ number of enrolments; no per-enrolment query.
 :func:`detect` answers the :class:`Candidate` messages to send and records the messages that will not be sent
 (statuses 2, 3, 4 and 5, below). :func:`render` gives a candidate's text. The dispatcher claims and sends.
 
+Per trigger, the rows whose outcome needs no phone (2, 3, 5) are recorded by one ``INSERT … SELECT`` and never read
+into Python (:func:`_record_decided`, the chain as SQL); then the rows left, those that may be sent and the status-4
+rows to retry, are read and judged in Python (:func:`judge`), where the phone is parsed.
+
 Status written by ``detect()`` (one ``NotificationIndication`` per enrolment, type and period; an existing row
 is only ever rewritten while it is in status 4):
 

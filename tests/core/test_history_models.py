@@ -87,3 +87,27 @@ def test_bulk_create_with_history_writes_history_rows(admin_user):
                for i in range(50)]
     bulk_create_with_history(widgets, Widget, default_user=admin_user)
     assert Widget.history.filter(history_type="+").count() == 50
+
+
+def test_changes_are_told_by_value_json_edited_in_place_and_deferred_fields_ignored(admin_user, make_user):
+    widget = Widget(name="w1", json_ext={"a": {"b": 1}})
+    widget.save(user=admin_user)
+    loaded = Widget.objects.get(id=widget.id)
+    assert not loaded.is_dirty() and loaded.get_dirty_fields() == {}
+    loaded.json_ext["a"]["b"] = 2  # an edit in place of the loaded dict
+    assert loaded.get_dirty_fields() == {"json_ext": {"a": {"b": 1}}}
+    loaded.save(user=make_user("editor"))
+    assert not loaded.is_dirty()  # what was saved is the new reference
+    assert Widget.objects.get(id=widget.id).json_ext == {"a": {"b": 2}}
+
+    same_again = Widget.objects.get(id=widget.id)
+    same_again.json_ext = {"a": {"b": 2}}  # equal content, another object: no change
+    same_again.user_created_id = admin_user.id
+    with pytest.raises(ValidationError, match=NO_CHANGES_MESSAGE):
+        same_again.save(user=admin_user)
+
+    partial = Widget.objects.only("id", "name").get(id=widget.id)
+    assert partial.get_dirty_fields() == {}  # the deferred fields are neither read nor reported
+    partial.name = "w2"
+    assert partial.get_dirty_fields() == {"name": "w1"}
+    assert Widget(name="new").is_dirty()  # a record not yet saved is all change
