@@ -24,22 +24,12 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openimis_be.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-os.environ.setdefault("OPENIMIS_MODULES",
-                      "core,individual,tasks_management,social_protection,payment_cycle,calcrule_social_protection")
+import _setup
 
-import django  # noqa: E402
-
-django.setup()
-
-import logging  # noqa: E402
-
-logging.disable(logging.WARNING)
+ROOT = _setup.ROOT
+_setup.django(modules=["core", "individual", "tasks_management", "social_protection", "payment_cycle",
+                       "calcrule_social_protection"])
 
 from django.db import connection  # noqa: E402
 

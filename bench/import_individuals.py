@@ -26,22 +26,15 @@ import logging
 import os
 import random
 import resource
-import sys
 import tempfile
 import time
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openimis_be.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-os.environ.setdefault("OPENIMIS_MODULES", "core,individual,tasks_management,workflow")
+import _setup
+
 os.environ.pop("CELERY_BROKER_URL", None)  # the worker is this process: its memory is the one measured
-
-import django  # noqa: E402
-
-django.setup()
-logging.disable(logging.INFO)  # the eager tasks log each run: keep the figures readable
+# the eager tasks log each run: keep the figures readable
+_setup.django(modules=["core", "individual", "tasks_management", "workflow"], log_level=logging.INFO)
 
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402

@@ -24,18 +24,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openimis_be.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+import _setup
 
-import django  # noqa: E402
-
-django.setup()
-
-import logging  # noqa: E402
-
-logging.disable(logging.WARNING)
+_setup.django()
 
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402

@@ -11,19 +11,11 @@ for the direct path and for the maker-checker path (task creation, then approval
 """
 import argparse
 import datetime
-import os
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openimis_be.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-os.environ.setdefault("OPENIMIS_MODULES", "core,individual,tasks_management,social_protection")
+import _setup
 
-import django  # noqa: E402
-
-django.setup()
+_setup.django(modules=["core", "individual", "tasks_management", "social_protection"], log_level=None)
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
