@@ -18,6 +18,7 @@ from core.gql.filters import (
     parse_uuid,
     prefixed,
 )
+from core.gql.connection import selected
 from core.gql.loaders import BatchLoader, NodeLoader
 from core.gql.types import (
     BUSINESS_MODEL_FIELDS,
@@ -48,14 +49,17 @@ class _MembershipsLoader(BatchLoader):
 
     by = None
     related = None
+    roles = None  # all roles
 
     def related_type(self):
         raise NotImplementedError
 
     def batch_load(self, keys):
-        memberships = list(GroupIndividual.get_queryset(
-            GroupIndividual.objects.filter(**{f"{self.by}__in": keys}, is_deleted=False), self.user)
-            .select_related(self.related).order_by("date_created", "id"))
+        memberships = GroupIndividual.objects.filter(**{f"{self.by}__in": keys}, is_deleted=False)
+        if self.roles:
+            memberships = memberships.filter(role__in=self.roles)
+        memberships = list(GroupIndividual.get_queryset(memberships, self.user)
+                           .select_related(self.related).order_by("date_created", "id"))
         related, related_type = [getattr(m, self.related) for m in memberships], self.related_type()
         # a live membership is visible by its group's location, and so are its group and its individual (spec §4):
         # the joined rows are what the related type would load, once its right is checked
@@ -81,6 +85,13 @@ class MembersOfGroups(_MembershipsLoader):
 
     def related_type(self):
         return IndividualGQLType
+
+
+class HeadMembershipsOfGroups(MembersOfGroups):
+    """Only the HEAD memberships: a page that shows each group's head but not its members reads one row per
+    group, not every member."""
+
+    roles = (GroupIndividual.Role.HEAD,)
 
 
 class HeadsById(BatchLoader):
@@ -149,19 +160,25 @@ class GroupGQLType(HistoryModelType):
     @classmethod
     def prime_page(cls, nodes, info):
         super().prime_page(nodes, info)
-        MembersOfGroups.for_request(info).prime(node.id for node in nodes if not hasattr(node, "active_members"))
+        keys = [node.id for node in nodes if not hasattr(node, "active_members")]
+        loader = MembersOfGroups if selected(info, "members") else HeadMembershipsOfGroups
+        loader.for_request(info).prime(keys)
 
     @staticmethod
-    def _members(group, info):
+    def _members(group, info, loader=MembersOfGroups):
         # a list of another module may join the members with its page (individual.selectors.members_prefetch)
         prefetched = getattr(group, "active_members", None)
         if prefetched is not None:
             return prefetched
-        return MembersOfGroups.for_request(info).load(group.id) or []
+        return loader.for_request(info).load(group.id) or []
 
     def resolve_head(root, info):
-        """The individual of the group's non-deleted HEAD membership (spec §5.1)."""
-        return _head_of(GroupGQLType._members(root, info))
+        """The individual of the group's non-deleted HEAD membership (spec §5.1): from the members when the
+        query reads them anyway, else from the head memberships alone."""
+        members = MembersOfGroups.for_request(info)
+        loader = MembersOfGroups if root.id in members.values or root.id in members.pending else \
+            HeadMembershipsOfGroups
+        return _head_of(GroupGQLType._members(root, info, loader))
 
     def resolve_members(root, info):
         return GroupGQLType._members(root, info)

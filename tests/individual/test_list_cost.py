@@ -78,3 +78,28 @@ def test_group_list_cost_is_constant(registry, gql, admin_user, clerk):
         expected = COST[user.username]
         assert small == large == (expected[0] + 1, expected[1]), (user, small, large)
         assert all(edge["node"]["head"]["uuid"] for edge in page["edges"])
+
+
+def test_the_head_alone_reads_one_membership_per_group(registry, gql, admin_user):
+    """A page that shows the head (the frontend's group list) reads the HEAD memberships only; one that also
+    shows the members reads them all once and finds the head among them (same number of statements)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = gql(admin_user)
+    client.data(GROUP_LIST % (1, PAGE_INFO))
+    with CaptureQueriesContext(connection) as head_only:
+        page = client.data(GROUP_LIST % (20, PAGE_INFO))["group"]
+    with_members = GROUP_LIST.replace("head {firstName, lastName, uuid}",
+                                      "head {firstName, lastName, uuid}, members {role individual {uuid}}")
+    with CaptureQueriesContext(connection) as both:
+        full = client.data(with_members % (20, PAGE_INFO))["group"]
+    membership_reads = [[q["sql"] for q in capture if "individual_groupindividual" in q["sql"]]
+                        for capture in (head_only, both)]
+    assert [len(reads) for reads in membership_reads] == [1, 1]
+    assert "HEAD" in membership_reads[0][0] and "HEAD" not in membership_reads[1][0]
+    assert len(head_only) == len(both)
+    assert [e["node"]["head"] for e in page["edges"]] == [e["node"]["head"] for e in full["edges"]]
+    for edge in full["edges"]:
+        heads = [m for m in edge["node"]["members"] if m["role"] == "HEAD"]
+        assert [m["individual"]["uuid"] for m in heads] == [edge["node"]["head"]["uuid"]]
