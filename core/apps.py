@@ -43,3 +43,16 @@ class CoreConfig(ModuleAppConfig):
         from core.request_memo import connect_celery_task_scopes
 
         connect_celery_task_scopes()
+        from django.db.models.signals import post_save
+
+        from core.models import ModuleConfiguration
+
+        post_save.connect(_schema_may_have_changed, sender=ModuleConfiguration, dispatch_uid="core-json-indexes")
+
+
+def _schema_may_have_changed(sender, instance, **kwargs):
+    """A module's configuration holds JSON Schemas (the individual schema): the searchable keys' indexes follow."""
+    from core.scheduling import enqueue_on_commit
+    from core.tasks import sync_json_indexes
+
+    enqueue_on_commit(sync_json_indexes)

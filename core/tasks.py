@@ -44,3 +44,14 @@ def build_export(export_id):
 
     export = ExportableQueryModel.objects.get(id=export_id)
     build_export_file(export, queryset_of(export))
+
+
+@shared_task(name="core.tasks.sync_json_indexes")
+def sync_json_indexes():
+    """Indexes of the JSON keys the schemas declare searchable (core.json_indexes), after a schema changed."""
+    from core.json_indexes import sync_json_indexes as sync
+
+    done = sync()
+    if done["created"] or done["dropped"]:
+        logger.info("JSON indexes: created %s, dropped %s", done["created"], done["dropped"])
+    return done

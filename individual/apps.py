@@ -66,6 +66,10 @@ class IndividualConfig(ModuleAppConfig):
 
         register_masking("individual", enabled=f"{MODULE_NAME}.individual_masking_enabled",
                          fields=f"{MODULE_NAME}.individual_mask_fields")
+        from core.json_indexes import register_json_index_source
+        from individual.models import Individual
+
+        register_json_index_source(lambda: [(Individual, "json_ext", IndividualConfig.get_individual_schema())])
         CustomFilterRegistryPoint.register_custom_filters(
             MODULE_NAME, [IndividualCustomFilterWizard, GroupCustomFilterWizard, GroupIndividualCustomFilterWizard])
         if apps.is_installed("tasks_management"):
