@@ -2,7 +2,8 @@
 (category, flags, channel and resolution checks, generated codes, commenter rules, resolution by comment)."""
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdminMixin, ServiceOnlyInline, ServiceOnlyModelAdmin
+from core.admin import ReadOnlyAdminMixin, ServiceOnlyInline, ServiceOnlyModelAdmin, reference_link
+from core.admin_site import SYSTEM, SystemOnlyForSuperusers
 from grievance_social_protection.models import Comment, Ticket, TicketAttachment, TicketMutation
 
 
@@ -14,6 +15,8 @@ class CommentInline(ServiceOnlyInline):
 
 @admin.register(Ticket)
 class TicketAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "grievances", 1
+    readonly_fields = ("reporter_link",)
     list_display = ("code", "title", "status", "category", "priority", "due_date", "attending_staff",
                     "date_created", "is_deleted")
     list_filter = ("status", "category", "priority", "is_deleted")
@@ -22,9 +25,15 @@ class TicketAdmin(ServiceOnlyModelAdmin):
     inlines = [CommentInline]
     date_hierarchy = "date_created"
 
+    @admin.display(description="reporter (record)")
+    def reporter_link(self, obj):
+        return reference_link(obj, obj.reporter_type, obj.reporter_id)
+
 
 @admin.register(Comment)
 class CommentAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "grievances", 2
+    readonly_fields = ("commenter_link",)
     list_display = ("ticket", "short_comment", "commenter_type", "commenter_id", "is_resolution", "date_created")
     list_filter = ("is_resolution", "is_deleted")
     search_fields = ("comment", "ticket__code", "ticket__title")
@@ -34,15 +43,21 @@ class CommentAdmin(ServiceOnlyModelAdmin):
     def short_comment(self, obj):
         return str(obj)
 
+    @admin.display(description="commenter (record)")
+    def commenter_link(self, obj):
+        return reference_link(obj, obj.commenter_type, obj.commenter_id)
+
 
 @admin.register(TicketMutation)
-class TicketMutationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TicketMutationAdmin(SystemOnlyForSuperusers, ReadOnlyAdminMixin, admin.ModelAdmin):
+    admin_area = SYSTEM  # the link table between tickets and the mutation log
     list_display = ("ticket", "mutation")
     raw_id_fields = ("ticket", "mutation")
 
 
 @admin.register(TicketAttachment)
 class TicketAttachmentAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "grievances", 3
     # metadata only: the bytes are served by the download endpoint, under the ticket's rights and row security
     list_display = ("filename", "ticket", "mime_type", "size", "date", "date_created", "is_deleted")
     list_filter = ("mime_type", "is_deleted")

@@ -52,6 +52,25 @@ def contribute(ctx):
     individuals, groups = create_households(ctx.admin, 300, 5, villages, seed=4, marker=DEMO_MARKER)
     loose, _ = create_households(ctx.admin, 10, 0, [None], seed=5, marker=DEMO_MARKER)
     ctx.log(f"individual: {individuals} individuals in {groups} households, {loose} without location or household")
+    _demo_update_request(ctx)
+
+
+def _demo_update_request(ctx):
+    """A change of an individual waiting for approval (source ``IndividualService``, the frontend's "Individual
+    update tasks" panel): the admin asks, the Checker approves (the tasks demo puts it in demo-approvers)."""
+    from individual.services import IndividualService
+
+    person = (Individual.objects.filter(**{f"json_ext__{DEMO_MARKER}": True}, is_deleted=False)
+              .exclude(location=None).order_by("date_created", "id").first())
+    if person is None:
+        return
+    json_ext = {**(person.json_ext or {}), "number_of_children": int((person.json_ext or {}).get(
+        "number_of_children") or 0) + 1}
+    result = IndividualService(ctx.admin).create_update_task(
+        {"id": str(person.id), "first_name": person.first_name, "last_name": person.last_name, "dob": person.dob,
+         "json_ext": json_ext})
+    ctx.log(f"individual: update of {person.first_name} {person.last_name} (one more child) waiting for approval"
+            if result.get("success") else f"individual: no demo update request ({result.get('detail')})")
 
 
 def _demo_upload(ctx):

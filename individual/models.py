@@ -87,6 +87,7 @@ class GroupIndividual(HistoryModel):
     json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
 
     class Meta:
+        verbose_name, verbose_name_plural = "group membership", "group memberships"
         indexes = [
             models.Index(fields=["group", "is_deleted"], name="ind_gi_group_del_idx"),
             models.Index(fields=["individual", "is_deleted"], name="ind_gi_individual_del_idx"),
@@ -129,6 +130,9 @@ class IndividualDataSourceUpload(HistoryModel):
     status = models.CharField(max_length=255, choices=Status.choices, default=Status.PENDING)
     error = models.JSONField(default=dict, blank=True)
 
+    class Meta:
+        verbose_name, verbose_name_plural = "registry upload", "registry uploads"
+
     def __str__(self):
         return f"{self.source_name} ({self.status})"
 
@@ -147,12 +151,16 @@ class IndividualDataSource(UploadedRecord):
     individual = models.ForeignKey(Individual, models.DO_NOTHING, null=True, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = "uploaded individual row", "uploaded individual rows"
         indexes = [models.Index(fields=["upload", "is_deleted"], name="ind_ids_upload_del_idx")]
 
 
 class IndividualDataUploadRecords(HistoryModel):
     data_upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=False)
     workflow = models.CharField(max_length=50)
+
+    class Meta:
+        verbose_name, verbose_name_plural = "registry upload workflow run", "registry upload workflow runs"
 
     def __str__(self):
         return f"{self.workflow} {self.data_upload_id}"
@@ -162,6 +170,7 @@ class GroupDataSource(UploadedRecord):
     group = models.ForeignKey(Group, models.DO_NOTHING, null=True, blank=True)
 
     class Meta:
+        verbose_name, verbose_name_plural = "uploaded group row", "uploaded group rows"
         indexes = [models.Index(fields=["upload", "is_deleted"], name="ind_gds_upload_del_idx")]
 
 

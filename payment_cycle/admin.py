@@ -8,6 +8,7 @@ from payment_cycle.models import Entitlement, PaymentCycle, PaymentPlan
 
 @admin.register(PaymentCycle)
 class PaymentCycleAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "payments", 1
     list_display = ("code", "start_date", "end_date", "status", "is_deleted", "date_updated")
     list_filter = ("status", "is_deleted")
     search_fields = ("code",)
@@ -16,6 +17,7 @@ class PaymentCycleAdmin(ServiceOnlyModelAdmin):
 
 @admin.register(PaymentPlan)
 class PaymentPlanAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "payments", 2
     list_display = ("code", "name", "benefit_plan", "periodicity", "calculation", "date_valid_from", "date_valid_to",
                     "is_deleted")
     list_filter = ("periodicity", "is_deleted")
@@ -26,6 +28,7 @@ class PaymentPlanAdmin(ServiceOnlyModelAdmin):
 
 @admin.register(Entitlement)
 class EntitlementAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "payments", 3
     list_display = ("code", "payment_cycle", "payment_plan", "individual", "amount", "currency", "status",
                     "date_due", "date_paid", "is_deleted")
     list_filter = ("status", "currency", "is_deleted", "payment_cycle")

@@ -9,6 +9,8 @@ from policy_notification.models import FamilyNotification, NotificationIndicatio
 
 @admin.register(FamilyNotification)
 class FamilyNotificationAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "notifications", 1
+    admin_label = "Household notification settings"
     list_display = ("group", "approval_of_notification", "language_of_notification", "is_deleted", "date_updated")
     list_filter = ("approval_of_notification", "language_of_notification", "is_deleted")
     search_fields = ("group__code",)
@@ -18,6 +20,8 @@ class FamilyNotificationAdmin(ServiceOnlyModelAdmin):
 
 @admin.register(NotificationIndication)
 class NotificationIndicationAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "notifications", 2
+    admin_label = "Notifications sent and due"
     list_display = ("notification_type", "enrolment_id", "group", "period_key", "status", "provider", "attempts",
                     "sent_at")
     list_filter = ("notification_type", "status", "provider")

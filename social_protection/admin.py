@@ -8,6 +8,7 @@ from social_protection.models import BenefitPlan, BenefitPlanDataUploadRecords, 
 
 @admin.register(BenefitPlan)
 class BenefitPlanAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "enrolment", 1
     list_display = ("code", "name", "type", "max_beneficiaries", "date_valid_from", "date_valid_to", "is_deleted")
     list_filter = ("type", "is_deleted")
     search_fields = ("code", "name", "institution")
@@ -15,6 +16,8 @@ class BenefitPlanAdmin(ServiceOnlyModelAdmin):
 
 @admin.register(Beneficiary)
 class BeneficiaryAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "enrolment", 2
+    admin_label = "Beneficiaries (individuals)"
     list_display = ("individual", "benefit_plan", "status", "date_valid_from", "is_deleted")
     list_filter = ("status", "is_deleted", "benefit_plan")
     search_fields = ("individual__first_name", "individual__last_name", "benefit_plan__code")
@@ -24,6 +27,8 @@ class BeneficiaryAdmin(ServiceOnlyModelAdmin):
 
 @admin.register(GroupBeneficiary)
 class GroupBeneficiaryAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "enrolment", 3
+    admin_label = "Beneficiaries (groups)"
     list_display = ("group", "benefit_plan", "status", "date_valid_from", "is_deleted")
     list_filter = ("status", "is_deleted", "benefit_plan")
     search_fields = ("group__code", "benefit_plan__code")
@@ -33,6 +38,8 @@ class GroupBeneficiaryAdmin(ServiceOnlyModelAdmin):
 
 @admin.register(BenefitPlanDataUploadRecords)
 class BenefitPlanDataUploadRecordsAdmin(ServiceOnlyModelAdmin):
+    admin_area, admin_order = "uploads", 5
     list_display = ("benefit_plan", "workflow", "data_upload", "date_created")
+    list_filter = ("workflow", "benefit_plan")
     raw_id_fields = ("data_upload", "benefit_plan")
     list_select_related = ("benefit_plan", "data_upload")

@@ -54,3 +54,17 @@ def contribute(ctx):
         result = service.enroll_groups(groups().filter(is_deleted=False), plans["GROUP"].id, "ACTIVE",
                                        maker_checker=False)
         ctx.log(f"{result['enrolled']} groups enrolled into {plans['GROUP'].code}")
+    if "INDIVIDUAL" in plans:
+        _demo_update_request(ctx, plans["INDIVIDUAL"])
+
+
+def _demo_update_request(ctx, plan):
+    """A change of a benefit plan waiting for approval (source ``BenefitPlanService``, the frontend's "Benefit plan
+    update tasks" panel): the admin asks, the Checker approves."""
+    from social_protection.services import BenefitPlanService
+
+    result = BenefitPlanService(ctx.admin).create_update_task({
+        "id": str(plan.id), "code": plan.code, "name": plan.name, "type": plan.type,
+        "max_beneficiaries": 600, "description": f"{plan.description} (ceiling raised to 600 people)"})
+    ctx.log(f"benefit plan {plan.code}: update (600 people) waiting for approval" if result.get("success")
+            else f"benefit plan {plan.code}: no demo update request ({result.get('detail')})")

@@ -78,6 +78,7 @@ class Beneficiary(Enrolment):
     individual = models.ForeignKey("individual.Individual", models.DO_NOTHING, null=False)
 
     class Meta:
+        verbose_name, verbose_name_plural = "beneficiary", "beneficiaries"
         indexes = enrolment_indexes("sp_ben", "individual")
 
     def __str__(self):
@@ -91,6 +92,7 @@ class GroupBeneficiary(Enrolment):
     group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=False)
 
     class Meta:
+        verbose_name, verbose_name_plural = "group beneficiary", "group beneficiaries"
         indexes = enrolment_indexes("sp_gben", "group")
 
     def __str__(self):
@@ -101,6 +103,9 @@ class BenefitPlanDataUploadRecords(HistoryModel):
     data_upload = models.ForeignKey("individual.IndividualDataSourceUpload", models.DO_NOTHING, null=False)
     benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False)
     workflow = models.CharField(max_length=50, null=False)
+
+    class Meta:
+        verbose_name, verbose_name_plural = "benefit plan upload workflow run", "benefit plan upload workflow runs"
 
     def __str__(self):
         return f"{self.benefit_plan.code} {self.data_upload.source_name} {self.workflow} {self.date_created}"

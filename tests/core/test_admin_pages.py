@@ -1,9 +1,10 @@
-"""Every model registered in Django admin renders its list, add, change and history pages for an admin."""
+"""Every model registered in Django admin renders its list, add, change and history pages for a superuser; an IMIS
+administrator who is not a superuser reaches every programme page and none of the system ones."""
 import pytest
 from django.contrib import admin
 from django.core.management import call_command
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -11,9 +12,9 @@ MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 
 
 @pytest.fixture
-def admin_client(admin_user):
+def admin_client(superuser):
     client = Client()
-    client.force_login(admin_user)
+    client.force_login(superuser)
     return client
 
 
@@ -39,10 +40,38 @@ def _pages_render(admin_client, model):
         if admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code != 200:
             return False
     obj = model._default_manager.order_by("pk").first()
-    if obj is not None:
+    if obj is not None and _has_url(f"admin:{opts.app_label}_{opts.model_name}_change", obj.pk):
         change = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk]))
         history = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_history", args=[obj.pk]))
         return change.status_code == 200 and history.status_code == 200
+    return True
+
+
+def test_imis_administrator_reaches_programme_pages_only(admin_user, demo_data):
+    from core.admin_site import SYSTEM, model_area
+
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(admin_user)
+    refused, missing = [], []
+    for model in MODELS:
+        opts = model._meta
+        status = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")).status_code
+        if model_area(model, admin.site._registry[model]) == SYSTEM:
+            if status != 403:
+                refused.append(opts.label)
+        elif status != 200:
+            missing.append(opts.label)
+    assert not refused, f"system pages open to a non-superuser: {refused}"
+    assert not missing, f"programme pages closed to an IMIS administrator: {missing}"
+
+
+def _has_url(name, pk):
+    try:
+        reverse(name, args=[pk])
+    except NoReverseMatch:
+        return False  # an admin page that is not a list of records (e.g. a dashboard)
     return True
 
 
