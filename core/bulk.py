@@ -14,7 +14,13 @@ instead of their number. How the written rows are found again for their history 
 data-modifying CTE over ``RETURNING`` (one statement); on SQLite a rowid watermark (inserts) or
 ``RETURNING`` ids passed back as one JSON parameter (updates). Callers wrap the call in their transaction;
 each call is atomic on its own.
+
+Every call that wrote rows sends :data:`bulk_written` (``sender`` the model, ``count``), the set-based
+counterpart of ``post_save``: what derives from a table (report summaries, caches) can follow without each bulk
+path calling it.
 """
+import functools
+import inspect
 import json
 import uuid
 from itertools import islice
@@ -24,9 +30,31 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import F, Value
 from django.db.models.sql import UpdateQuery
+from django.dispatch import Signal
 from django.utils import timezone
 
 HISTORY_CREATE, HISTORY_UPDATE = "+", "~"
+
+bulk_written = Signal()  # sender: the model written; count: the number of rows
+
+
+def _announced(model_of):
+    """Send :data:`bulk_written` after a write of at least one row; ``model_of(first argument)`` is the model."""
+
+    def decorate(write):
+        first = next(iter(inspect.signature(write).parameters))
+
+        @functools.wraps(write)
+        def wrapper(*args, **kwargs):
+            result = write(*args, **kwargs)
+            count = len(result) if isinstance(result, list) else result
+            if count:
+                bulk_written.send(sender=model_of(args[0] if args else kwargs[first]), count=count)
+            return result
+
+        return wrapper
+
+    return decorate
 BOOKKEEPING = ("user_created", "user_updated", "date_created", "date_updated", "version", "is_deleted")
 
 
@@ -232,6 +260,7 @@ def _batches(iterable, size):
         yield batch
 
 
+@_announced(lambda model: model)
 def insert_rows(model, rows, *, user, now=None, ignore_conflicts=False, returning=False, batch_size=10000,
                 using=DEFAULT_DB_ALIAS):
     """Insert ``rows`` (dicts of field names → values; an iterable, streamed in batches) with history rows.
@@ -327,6 +356,7 @@ def _default_values(model, named):
     return defaults
 
 
+@_announced(lambda model: model)
 def insert_from_select(model, source_queryset, values, *, user, now=None, ignore_conflicts=False,
                        returning=False, using=DEFAULT_DB_ALIAS):
     """``INSERT INTO model (…) SELECT … FROM source_queryset`` plus the history rows, in one call.
@@ -361,6 +391,7 @@ def insert_from_select(model, source_queryset, values, *, user, now=None, ignore
 
 
 # --- updates ----------------------------------------------------------------------------------------------
+@_announced(lambda queryset: queryset.model)
 def update_with_history(queryset, changes, *, user, now=None, returning=False, using=DEFAULT_DB_ALIAS):
     """``UPDATE`` the rows of ``queryset`` with ``changes`` (values or expressions), version bumped, acting
     user and date recorded, plus one ``~`` history row each, as ``HistoryModel.save`` would."""
@@ -410,6 +441,7 @@ def analyze(*models, using=DEFAULT_DB_ALIAS):
             cursor.execute(f"ANALYZE {_quote(connection, model._meta.db_table)}")
 
 
+@_announced(lambda model: model)
 def update_rows(model, rows, *, fields, user, now=None, batch_size=10000, using=DEFAULT_DB_ALIAS):
     """``UPDATE`` each row to its own values: ``rows`` are dicts holding the primary key (``"id"`` or the pk's
     name) and every name of ``fields``; version bumped, acting user and date recorded, one ``~`` history row

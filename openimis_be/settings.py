@@ -65,6 +65,7 @@ OPENIMIS_MODULES_ALL = [
     "calcrule_social_protection",
     "grievance_social_protection",
     "policy_notification",
+    "reports",
 ]
 OPENIMIS_MODULES = [
     m for m in env.list("OPENIMIS_MODULES", default=OPENIMIS_MODULES_ALL)
@@ -72,7 +73,7 @@ OPENIMIS_MODULES = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_site.OpenIMISAdminConfig",  # django.contrib.admin with the programme-area index (core/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -18,7 +18,6 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -28,6 +27,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
 from core.location import location_manager
+from core.pdf import pdf_font
 from core.models import Location, UserDistrict
 from individual.selectors import groups_selectable, live_memberships
 from policy_notification.detection import household_consents, household_has_phone
@@ -282,8 +282,6 @@ def build_payload(user, params):
 # fpdf2 subsets the TrueType font with fontTools, which logs every glyph at INFO: not for a server's log
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 PDF_MAX_FAMILIES = 20_000  # about 700 pages: beyond that a printed list helps nobody (CSV has no limit)
-FONT_CANDIDATES = ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-                   "/usr/share/fonts/dejavu/DejaVuSans.ttf"]
 PDF_COLUMNS = [("Village", "family_village", 48), ("Ward", "family_municipality", 36),
                ("Household", "family_head_chf", 26), ("Head", "head", 44), ("Consent", "consent", 16),
                ("Lang.", "family_notification_language", 12), ("Head phone", "family_head_phone", 32),
@@ -293,17 +291,6 @@ REGION_PDF_COLUMNS = [("District", "family_district", 36), ("Village", "family_v
                       ("Ward", "family_municipality", 30), ("Household", "family_head_chf", 26), ("Head", "head", 40),
                       ("Consent", "consent", 16), ("Lang.", "family_notification_language", 12),
                       ("Head phone", "family_head_phone", 28), ("Alternative contact", "alternative", 50)]
-
-
-def _pdf_font(pdf):
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).exists():
-            pdf.add_font("ReportSans", "", candidate)
-            bold = candidate.replace("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
-            pdf.add_font("ReportSans", "B", bold if Path(bold).exists() else candidate)
-            return "ReportSans", str
-    # core font: Latin-1 only; other characters are replaced so a name never breaks the report
-    return "Helvetica", lambda text: str(text).encode("latin-1", "replace").decode("latin-1")
 
 
 def render_pdf(payload):
@@ -319,7 +306,7 @@ def render_pdf(payload):
 
     pdf = ReportPDF(orientation="L", unit="mm", format="A4")
     pdf.set_auto_page_break(auto=True, margin=12)
-    font, clean = _pdf_font(pdf)
+    font, clean = pdf_font(pdf)
     pdf.report_font, pdf.report_clean = font, clean
     pdf.set_title("Communication by notification")
     pdf.set_creator("openIMIS policy_notification")

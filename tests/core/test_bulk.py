@@ -133,3 +133,22 @@ def test_insert_from_select_fills_the_defaults_a_save_fills(admin_user, village)
                                         returning=True)
     assert live(Widget, copy_id) == live(Widget, saved.id)
     assert history_of(Widget, copy_id) == history_of(Widget, saved.id)
+
+
+def test_every_write_is_announced_once_with_its_count(admin_user, village):
+    heard = []
+
+    def listener(sender, count, **kwargs):
+        heard.append((sender, count))
+
+    bulk.bulk_written.connect(listener)
+    try:
+        ids = bulk.insert_rows(Widget, [{"name": "a"}, {"name": "b"}], user=admin_user, returning=True)
+        bulk.insert_from_select(Widget, Widget.objects.filter(id=ids[0]), {"name": F("name")}, user=admin_user)
+        bulk.update_with_history(Widget.objects.filter(id__in=ids), {"name": "c"}, user=admin_user)
+        bulk.update_rows(Widget, [{"id": ids[0], "name": "d"}], fields=["name"], user=admin_user)
+        bulk.soft_delete_with_history(Widget.objects.filter(id=ids[1]), user=admin_user)
+        bulk.soft_delete_with_history(Widget.objects.filter(id=ids[1]), user=admin_user)  # nothing left: silent
+    finally:
+        bulk.bulk_written.disconnect(listener)
+    assert heard == [(Widget, 2), (Widget, 1), (Widget, 2), (Widget, 1), (Widget, 1)]

@@ -10,6 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from core.test_helpers import assign_user_districts
+from core import pdf as core_pdf
 from policy_notification import report
 from tests.factories import LocationFactory
 from tests.policy_notification.helpers_e import household
@@ -181,7 +182,7 @@ def test_the_default_is_a_printable_pdf(area, reporter):
 
 
 def test_the_pdf_shows_the_selection_counts_and_households(area, reporter, monkeypatch):
-    monkeypatch.setattr(report, "FONT_CANDIDATES", [])  # a core font: the drawn text is searchable
+    monkeypatch.setattr(core_pdf, "FONT_CANDIDATES", ())  # a core font: the drawn text is searchable
     household(code="HH-Ñ", location=area["village"], head=("Émile", "Ngoma"))
     text = _pdf_text(get(reporter, districtUuid=str(area["district"].uuid), mode="0").content)
     for expected in ("Communication by notification", "D1 Bagamoyo", "Households per communication mode",
@@ -191,7 +192,7 @@ def test_the_pdf_shows_the_selection_counts_and_households(area, reporter, monke
 
 
 def test_a_long_list_spans_pages_with_its_header_repeated(area, reporter, monkeypatch):
-    monkeypatch.setattr(report, "FONT_CANDIDATES", [])
+    monkeypatch.setattr(core_pdf, "FONT_CANDIDATES", ())
     payload = report.build_payload(reporter, {"districtUuid": str(area["district"].uuid)})
     payload["family_sms_list"] = payload["family_sms_list"] * 40
     data = report.render_pdf(payload)
@@ -201,7 +202,7 @@ def test_a_long_list_spans_pages_with_its_header_repeated(area, reporter, monkey
 
 
 def test_a_region_pdf_names_each_households_district(area, reporter, monkeypatch):
-    monkeypatch.setattr(report, "FONT_CANDIDATES", [])
+    monkeypatch.setattr(core_pdf, "FONT_CANDIDATES", ())
     text = _pdf_text(get(reporter, regionUuid=str(area["region"].uuid)).content)
     assert "(District) Tj" in text and "D2 Kibaha" in text and "HH-5" in text
 
