@@ -35,6 +35,8 @@ DEFAULT_CONFIG = {
     "default_attending_staff_role_ids": {"Default": [1, 2]},
     # ours (spec §9.3): fill an empty due date on create from the resolution time
     "compute_due_date_from_resolution": False,
+    # spec §9.2: the follow-up task of every ticket (grievance_social_protection/task_rules.py)
+    "grievance_follow_up_task_enabled": True,
 }
 
 RESOLUTION_RE = re.compile(r"^(\d{1,2}),(\d{1,2})$")

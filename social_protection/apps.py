@@ -30,6 +30,9 @@ DEFAULT_CONFIG = {
     "enable_python_workflows": True,
     # rows per INSERT ... SELECT statement of the set-based enrolment (0 = one statement for the whole set)
     "enrollment_batch_size": 5000,
+    # programme follow-up rules of social_protection/task_rules.py (tasks_management rules engine), off by default
+    "post_enrolment_check_in_task_enabled": False,
+    "household_reverification_task_enabled": False,
 }
 
 
@@ -64,9 +67,37 @@ class SocialProtectionConfig(ModuleAppConfig):
             register_masking(policy, enabled=f"{MODULE_NAME}.social_protection_masking_enabled",
                              fields=f"{MODULE_NAME}.{fields}")
         register_programmes(BeneficiaryProgrammes())
+        self._index_beneficiary_schemas()
         self._set_up_uploads()  # who is enrolled where, for the individual registry
         for name, serializer in BUSINESS_DATA_SERIALIZERS.items():
             register_business_data_serializer(name, serializer)
+
+    @staticmethod
+    def _index_beneficiary_schemas():
+        """Enrolment data is filtered by the keys each plan's beneficiary schema declares searchable
+        (core.json_indexes); a plan whose schema changes has them re-indexed after commit."""
+        from django.db.models.signals import pre_save
+
+        from core.json_indexes import register_json_index_source
+        from social_protection.models import Beneficiary, BenefitPlan, GroupBeneficiary
+
+        def schemas():
+            found = [(Beneficiary, "json_ext", {}), (GroupBeneficiary, "json_ext", {})]
+            for plan_type, schema in BenefitPlan.objects.filter(is_deleted=False).exclude(
+                    beneficiary_data_schema=None).values_list("type", "beneficiary_data_schema"):
+                model = GroupBeneficiary if plan_type == BenefitPlan.BenefitPlanType.GROUP_TYPE else Beneficiary
+                found.append((model, "json_ext", schema))
+            return found
+
+        def schema_may_change(sender, instance, **kwargs):
+            if instance._state.adding or {"beneficiary_data_schema", "is_deleted"} & set(instance.get_dirty_fields()):
+                from core.scheduling import enqueue_on_commit
+                from core.tasks import sync_json_indexes
+
+                enqueue_on_commit(sync_json_indexes)
+
+        register_json_index_source(schemas)
+        pre_save.connect(schema_may_change, sender=BenefitPlan, dispatch_uid="social-protection-json-indexes")
 
     @classmethod
     def _set_up_uploads(cls):

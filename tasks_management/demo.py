@@ -1,4 +1,8 @@
-"""Demo data: an approver group (the admin + a second checker) and one pending task to triage and approve."""
+"""Demo data: an approver group (the admin + a second checker) that receives the other modules' demo requests (an
+individual's update, a benefit plan's update, an upload, over-limit payments: the admin asks, the Checker approves;
+each request shows in the frontend's task panel of its source); the
+group also receives the grievance follow-up tasks (task_rules), so both demo users see them in ``dueTasks``
+once the grievance demo has created its tickets (each ticket save refreshes its follow-up task)."""
 import secrets
 
 from django.db import transaction
@@ -15,6 +19,8 @@ DEMO_SOURCES = [
     "IndividualService", "GroupService", "GroupIndividualService", "CreateGroupAndMoveIndividualService",
     "PaymentCycleService", "calcrule_social_protection",
 ]
+# rule-generated tasks routed to the demo group (task_rules.md §12: source "task_rules.<rule name>")
+RULE_SOURCES = ["task_rules.grievance_follow_up"]
 
 
 def _checker(ctx):
@@ -41,7 +47,8 @@ def contribute(ctx):
     group = TaskGroup.objects.filter(code=DEMO_GROUP, is_deleted=False).first()
     if group is None:
         result = TaskGroupService(admin).create({"code": DEMO_GROUP, "completion_policy": "ANY", "user_ids": wanted,
-                                                 "task_sources": DEMO_SOURCES, "task_allowed_sources": DEMO_SOURCES})
+                                                 "task_sources": DEMO_SOURCES + RULE_SOURCES,
+                                                 "task_allowed_sources": DEMO_SOURCES})
         if not result["success"]:
             ctx.log(f"task group {DEMO_GROUP} not created: {result['detail']}")
             return
@@ -57,12 +64,18 @@ def contribute(ctx):
     for task in Task.objects.filter(status=Task.Status.RECEIVED, task_group__isnull=True, is_deleted=False,
                                     source__in=DEMO_SOURCES):
         TaskService(admin).update({"id": str(task.id), "task_group_id": str(group.id), "status": Task.Status.ACCEPTED})
-    if not Task.objects.filter(source="demo", is_deleted=False).exists():
-        # made by the Checker, so the admin (another executor) may approve it: the maker never approves
-        result = TaskService(checker).create({
-            "source": "demo", "business_event": "demo.review", "executor_action_event": "default",
-            "data": {"incoming_data": {"note": "Please review this demo request"}, "current_data": {}},
-            "json_ext": {"description": "Assign me to demo-approvers with updateTask, then resolveTask"},
-        })
-        ctx.log("pending demo task (RECEIVED) created" if result["success"]
-                else f"demo task not created: {result['detail']}")
+    waiting = Task.objects.filter(task_group=group, status=Task.Status.ACCEPTED, is_deleted=False).count()
+    ctx.log(f"{waiting} request(s) waiting in {DEMO_GROUP} for an executor's vote")
+    ctx.after_all(lambda: _rule_tasks(ctx))  # the rule tasks of every module's demo records
+
+
+def _rule_tasks(ctx):
+    """Rule-generated tasks of what the whole demo holds (the records' own refreshes wait for their commit)."""
+    from tasks_management.rules import engine
+
+    try:
+        stats = engine.refresh(everything=True, user=ctx.admin, wait=30)
+    except engine.RefreshBusy:
+        ctx.log("rule tasks: a refresh is running, skipped")
+        return
+    ctx.log(f"rule tasks: {stats.created} created, {stats.updated} updated over {stats.subjects} subjects")

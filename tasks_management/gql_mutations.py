@@ -137,3 +137,27 @@ class ResolveTaskMutation(_TaskMutation):
         if data.get("additional_data") is not None:
             payload["additional_data"] = data["additional_data"]
         return payload
+
+
+class RefreshRuleTasksMutation(BaseMutation):
+    """Queue a refresh of rule-generated tasks (task_rules.md §15, right 191006): of the given contacts (ids of
+    individuals, groups or headless subjects), or of every dirty subject; ``ruleNames`` limits the rules."""
+
+    _mutation_module = "tasks_management"
+
+    class Input(BaseMutation.Input):
+        contact_ids = graphene.List(graphene.UUID)
+        rule_names = graphene.List(graphene.String)
+
+    @classmethod
+    def _validate_mutation(cls, user, **data):
+        from core.rights import require_for_mutation
+
+        require_for_mutation(user, "tasks_management.gql_task_rules_refresh_perms")
+
+    @classmethod
+    def _mutate(cls, user, **data):
+        from tasks_management.services import queue_rule_task_refresh
+
+        queue_rule_task_refresh(contact_ids=data.get("contact_ids"), rule_names=data.get("rule_names"))
+        return None

@@ -117,13 +117,66 @@ class TaskGQLType(HistoryModelType):
     business_data = graphene.JSONString()
     entity_string = graphene.String()
     client_mutation_id = graphene.String()
+    # rule-generated tasks (task_rules.md §15); null on maker-checker tasks
+    rule_state = graphene.String(description="Draft, Ready, Cancelled, Completed or Failed")
+    state_reason = graphene.String()
+    overdue = graphene.Boolean(description="Ready and due before today")
+    title = graphene.String()
+    icon = graphene.String()
+    priority = graphene.String(description="high, medium, or a numeric score")
+    priority_label = graphene.String()
+    contact_label = graphene.String()
+    actions = graphene.JSONString()
+    for_id = graphene.String()
+    assignee_id = graphene.UUID()
 
     class Meta:
         model = Task
         fields = (*HISTORY_MODEL_FIELDS, "source", "entity_type", "entity_id", "status", "executor_action_event",
                   "business_event", "business_status", "task_group", "data", "business_data_serializer",
-                  "emission_key")
+                  "emission_key", "rule_name", "due_date", "start_date", "end_date")
         filterset_class = filterset_for(Task, TASK_FILTERS)
+
+    def _rule_data(self):
+        return self.data if self.emission_key and isinstance(self.data, dict) else {}
+
+    def resolve_rule_state(self, info):
+        return self.rule_state
+
+    def resolve_state_reason(self, info):
+        return ((self.json_ext or {}).get("task_rules") or {}).get("state_reason") if self.emission_key else None
+
+    def resolve_overdue(self, info):
+        if not self.emission_key:
+            return None
+        from django.utils import timezone
+
+        return self.rule_state == "Ready" and self.due_date is not None and self.due_date < timezone.localdate()
+
+    def resolve_title(self, info):
+        return TaskGQLType._rule_data(self).get("title")
+
+    def resolve_icon(self, info):
+        return TaskGQLType._rule_data(self).get("icon")
+
+    def resolve_priority(self, info):
+        value = TaskGQLType._rule_data(self).get("priority")
+        return None if value is None else str(value)
+
+    def resolve_priority_label(self, info):
+        return TaskGQLType._rule_data(self).get("priority_label")
+
+    def resolve_contact_label(self, info):
+        return TaskGQLType._rule_data(self).get("contact_label")
+
+    def resolve_actions(self, info):
+        return TaskGQLType._rule_data(self).get("actions") if self.emission_key else None
+
+    def resolve_for_id(self, info):
+        return TaskGQLType._rule_data(self).get("for_id")
+
+    def resolve_assignee_id(self, info):
+        return self.assignee_id
 
     @classmethod
     def readable(cls, info):
@@ -171,6 +224,11 @@ class TaskGQLType(HistoryModelType):
         if links is None:
             links = list(self.mutations.select_related("mutation").order_by("-mutation__request_date_time")[:1])
         return links[0].mutation.client_mutation_id if links else None
+
+
+class RuleTaskStateCount(graphene.ObjectType):
+    state = graphene.String()
+    count = graphene.Int()
 
 
 def _serialize_business_data(name, datas, user):

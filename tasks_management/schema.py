@@ -9,15 +9,18 @@ from core.rights import require
 from tasks_management.gql_mutations import (
     CreateTaskGroupMutation,
     DeleteTaskGroupMutation,
+    RefreshRuleTasksMutation,
     ResolveTaskMutation,
     UpdateTaskGroupMutation,
     UpdateTaskMutation,
 )
 from tasks_management.gql_queries import (
     TASK_GROUP_SEARCH,
+    TASK_SEARCH,
     TaskExecutorGQLType,
     TaskGQLType,
     TaskGroupGQLType,
+    RuleTaskStateCount,
     executors_filter_q,
     task_list_allowed,
 )
@@ -59,6 +62,40 @@ class Query(graphene.ObjectType):
         TaskExecutorGQLType,
         task_group_id_string=graphene.String(),
     )
+    # rule-generated tasks (task_rules.md §15)
+    due_tasks = OrderedDjangoFilterConnectionField(
+        TaskGQLType,
+        user_id=graphene.UUID(description="another user's due tasks (IMIS admin, triage, 191005)"),
+        include_draft=graphene.Boolean(),
+        overdue_only=graphene.Boolean(),
+        rule_names=graphene.List(graphene.String),
+        contact_ids=graphene.List(graphene.UUID),
+        due_date__gte=graphene.Date(),
+        due_date__lte=graphene.Date(),
+    )
+    rule_tasks_breakdown = graphene.List(RuleTaskStateCount, contact_ids=graphene.List(graphene.UUID),
+                                         rule_names=graphene.List(graphene.String))
+
+    def resolve_due_tasks(self, info, user_id=None, include_draft=False, overdue_only=False, rule_names=None,
+                          contact_ids=None, due_date__gte=None, due_date__lte=None, **kwargs):
+        """Ready (and, when asked, Draft) rule tasks of the caller (or of ``userId``), decayed first."""
+        from tasks_management.rules.queries import due_tasks
+
+        user = info.context.user
+        require(user, TASK_SEARCH)
+        qs = due_tasks(user, user_id=user_id, include_draft=bool(include_draft), overdue_only=bool(overdue_only),
+                       rule_names=rule_names, contact_ids=contact_ids, due_date__gte=due_date__gte,
+                       due_date__lte=due_date__lte)
+        if selected(info, "entityString"):
+            qs = qs.prefetch_related("entity")  # one query per entity type for the page
+        return qs
+
+    def resolve_rule_tasks_breakdown(self, info, contact_ids=None, rule_names=None):
+        from tasks_management.rules.queries import breakdown
+
+        user = info.context.user
+        require(user, TASK_SEARCH)
+        return [RuleTaskStateCount(**row) for row in breakdown(user, contact_ids=contact_ids, rule_names=rule_names)]
 
     def resolve_task(self, info, client_mutation_id=None, task_group_id=None, entity_ids=None,
                      entity_string__icontains=None, entity_type=None, **kwargs):
@@ -116,4 +153,4 @@ class Query(graphene.ObjectType):
 
 
 Mutation = mutation_fields(CreateTaskGroupMutation, UpdateTaskGroupMutation, DeleteTaskGroupMutation,
-                           UpdateTaskMutation, ResolveTaskMutation)
+                           UpdateTaskMutation, ResolveTaskMutation, RefreshRuleTasksMutation)

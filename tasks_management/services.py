@@ -147,11 +147,30 @@ class TaskService(BaseService):
     def update(self, obj_data):
         data = self._normalise_json(self._normalise_group(self._normalise_entity(dict(obj_data))))
         task = self.get_live(data.get("id"), lock=True)
+        if task.emission_key is not None:
+            return self._reassign_rule_task(task, data)
         self.validation_class.validate_update(self.user, task=task, **data)
         for key, value in data.items():
             if key not in ("id", "uuid"):
                 setattr(task, key, value)
         return self.save_instance(task)
+
+    def _reassign_rule_task(self, task, data):
+        """A rule-generated task (task_rules.md §12) only changes its task group here; its state comes from
+        its rule (``resolved_if``), never from a caller."""
+        changed = set(data) - {"id", "uuid", "task_group"}
+        if changed:
+            raise ValidationError(_("A rule-generated task can only be re-assigned to another task group"))
+        group = data.get("task_group")
+        if group is not None and group.is_deleted:
+            raise ValidationError(_("Task group %(code)s is deleted") % {"code": group.code})
+        task.task_group = group
+        return self.save_instance(task)
+
+    @staticmethod
+    def _refuse_rule_task(task):
+        if task.emission_key is not None:
+            raise ValidationError(_("A rule-generated task is completed by its rule, not by a vote"))
 
     # --- voting ----------------------------------------------------------------------------------
     def _check_resolver(self, task):
@@ -194,6 +213,7 @@ class TaskService(BaseService):
     @register_service_signal("task_service.resolve_task")
     def resolve_task(self, obj_data):
         task = self.get_live(obj_data.get("id"), lock=True)
+        self._refuse_rule_task(task)
         TaskValidation.validate_not_terminal(task)
         self._check_resolver(task)
         vote = self._own_vote(obj_data.get("business_status"))
@@ -211,6 +231,7 @@ class TaskService(BaseService):
     @register_service_signal("task_service.complete_task")
     def complete_task(self, obj_data):
         task = self.get_live(obj_data.get("id"), lock=True)
+        self._refuse_rule_task(task)
         # our rule: completing a terminal task is refused, so a business effect never runs twice
         TaskValidation.validate_not_terminal(task)
         task.status = Task.Status.FAILED if obj_data.get("failed") else Task.Status.COMPLETED
@@ -639,3 +660,65 @@ def register_business_data_serializer(name, serializer_class):
 def business_data_serializer(name):
     """The serializer class registered under ``name``, or None."""
     return BUSINESS_DATA_SERIALIZERS.get(name)
+
+
+# =============================================================================================
+# Rule-generated tasks (task_rules.md): the public API other modules register with
+# =============================================================================================
+from tasks_management.rules.registry import (  # noqa: E402,F401  (public: modules' task_rules modules use it)
+    ContactAdapter,
+    ReportSource,
+    register_contact_type,
+    register_report_source,
+    register_rule,
+    rules_hash,
+)
+from tasks_management.rules.schema import TaskAction, TaskEvent, TaskRule  # noqa: E402,F401
+from tasks_management.rules.sources import chunk_memo, rows as rule_rows  # noqa: E402,F401
+from tasks_management.rules import utils as rule_utils  # noqa: E402,F401
+
+
+class TaskRulesSignals:
+    """Sender of ``task_rules.state_changed`` (after; ``result = {task, old_state, new_state, reason}``)."""
+
+    @register_service_signal("task_rules.state_changed", boundary=False)
+    def state_changed(self, change):
+        return change
+
+
+def state_changed_has_listeners():
+    from core.signals import REGISTERED_SERVICE_SIGNALS
+
+    registered = REGISTERED_SERVICE_SIGNALS["task_rules.state_changed"]
+    return registered.after_service_signal.has_listeners() or registered.before_service_signal.has_listeners()
+
+
+def refresh_rule_tasks(subjects=None, rule_names=None, **kwargs):
+    """Run the rules engine now (see ``tasks_management.rules.engine.refresh``)."""
+    from tasks_management.rules.engine import refresh
+
+    return refresh(subjects=subjects, rule_names=rule_names, **kwargs)
+
+
+def mark_rule_subjects_dirty(subjects):
+    """Mark ``[(model label, id)]`` dirty and queue a debounced refresh once the transaction commits."""
+    from tasks_management.rules.triggers import schedule_dirty
+
+    schedule_dirty(subjects)
+
+
+def queue_rule_task_refresh(contact_ids=None, rule_names=None):
+    """Queue (once the transaction commits) a refresh of the subjects with these ids — whatever their kind —
+    or of every dirty subject; unknown rule names are refused."""
+    from core.scheduling import enqueue_on_commit
+    from tasks_management.rules.registry import RULES
+    from tasks_management.rules.sources import find_subjects
+    from tasks_management.tasks import refresh_rule_tasks as refresh_task
+
+    unknown = sorted(set(rule_names or ()) - set(RULES))
+    if unknown:
+        raise ValidationError(_("Unknown task rules: %(names)s") % {"names": ", ".join(unknown)})
+    subjects = [list(s) for s in find_subjects(contact_ids)] if contact_ids else None
+    if contact_ids and not subjects:
+        raise ValidationError(_("No contact with these ids"))
+    enqueue_on_commit(refresh_task, subjects=subjects, rule_names=list(rule_names) if rule_names else None)

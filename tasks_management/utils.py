@@ -4,6 +4,7 @@ import decimal
 import uuid
 
 from django.db import models
+from django.db.models import Q
 
 from tasks_management.apps import TasksManagementConfig
 from tasks_management.models import TASK_GROUP_RIGHTS, Task, TaskGroup
@@ -31,11 +32,12 @@ def visible_tasks(user, queryset=None):
     queryset = queryset.filter(is_deleted=False)
     if can_see_all_tasks(user):
         return queryset
-    return queryset.filter(
-        task_group__is_deleted=False,
-        task_group__in=TaskGroup.objects.filter(
-            taskexecutor__user_id=user.id, taskexecutor__is_deleted=False).values("id"),
-    ).exclude(status=Task.Status.RECEIVED)
+    groups = TaskGroup.objects.filter(taskexecutor__user_id=user.id, taskexecutor__is_deleted=False).values("id")
+    # maker-checker tasks once assigned (not RECEIVED); rule-generated tasks (task_rules.md §15) of the groups
+    # the user executes, or assigned to the user, in any state
+    of_groups = Q(task_group__is_deleted=False, task_group__in=groups) & ~Q(
+        status=Task.Status.RECEIVED, emission_key__isnull=True)
+    return queryset.filter(of_groups | Q(assignee_id=user.id, emission_key__isnull=False))
 
 
 def serialize_value(value):

@@ -108,7 +108,7 @@ def mutation_inputs(user):
     membership = _first("individual.GroupIndividual", is_deleted=False)
     task_group = _first("tasks_management.TaskGroup", is_deleted=False)
     task = _first("tasks_management.Task", source="sweep")  # RECEIVED (see demo_data)
-    accepted_task = _first("tasks_management.Task", source="demo")  # ACCEPTED in demo-approvers
+    accepted_task = _first("tasks_management.Task", source="sweep-accepted")  # ACCEPTED in demo-approvers
     role = _first("core.Role", validity_to__isnull=True, name="sweep-spare")
     # another account than the caller's (the Admin runs the control, NoRights the denials)
     other_user = apps.get_model("core.User").objects.exclude(username__in=["Admin", "NoRights"]).order_by("pk").first()
@@ -141,6 +141,7 @@ def mutation_inputs(user):
         "updateTask": {"id": task and task.id, "status": "ACCEPTED", "taskGroupId": task_group and task_group.id},
         "resolveTask": {"id": accepted_task and accepted_task.id,
                         "businessStatus": json.dumps({str(user.id if user else uuid.uuid4()): "APPROVED"})},
+        "refreshRuleTasks": {"ruleNames": ["grievance_follow_up"]},
         "createIndividual": {"firstName": "Sweep", "lastName": "Test", "dob": "1990-01-01"},
         "deleteIndividual": {"ids": [individual and individual.id]},
         "undoDeleteIndividual": {"ids": [individual and individual.id]},
@@ -320,13 +321,20 @@ def db_fingerprint():
 def demo_data(admin_user):
     call_command("demo", stdout=io.StringIO())
     create_role("sweep-spare", [159001])  # non-system and unassigned: deleteRole may delete it
-    # tasks: the demo one (made by the Checker) made ready to vote on; a copy of it stays RECEIVED for updateTask
+    # tasks: one made by the demo's Checker, ready for the admin's vote in demo-approvers, and one RECEIVED for
+    # updateTask (the demo's own requests are the admin's: the maker never votes)
     task_model = apps.get_model("tasks_management.Task")
-    demo_task = task_model.objects.get(source="demo", is_deleted=False)
-    task_model(source="sweep", business_event=demo_task.business_event, data=demo_task.data,
-               executor_action_event=demo_task.executor_action_event).save(user=demo_task.user_created)
+    checker = apps.get_model("core.User").objects.get(username="Checker")
     group = apps.get_model("tasks_management.TaskGroup").objects.get(code="demo-approvers", is_deleted=False)
-    task_model.objects.filter(pk=demo_task.pk).update(status="ACCEPTED", task_group=group)
+    data = {"incoming_data": {"note": "sweep"}, "current_data": {}}
+    task_model(source="sweep", business_event="sweep.review", data=data,
+               executor_action_event="default").save(user=checker)
+    task_model(source="sweep-accepted", business_event="sweep.review", data=data, executor_action_event="default",
+               status="ACCEPTED", task_group=group).save(user=checker)
+    # the demo's pending update requests are closed: the sweep's own updates of that plan/individual must not
+    # meet "another task pending"
+    task_model.objects.filter(source__in=["IndividualService", "BenefitPlanService"],
+                              status__in=["RECEIVED", "ACCEPTED"]).update(status="FAILED")
     _payment_cycle_rows(admin_user)
 
 

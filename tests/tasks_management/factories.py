@@ -3,9 +3,19 @@
 Tests that exercise behaviour go through the services (maker-checker flows, group service); these factories
 make the rows a test only needs to exist (lists, node(id:) sweeps, cost measurements).
 """
-import factory
+import uuid
 
-from tasks_management.models import Task, TaskExecutor, TaskGroup, TaskMutation
+import factory
+from django.contrib.contenttypes.models import ContentType
+
+from tasks_management.models import (
+    Task,
+    TaskExecutor,
+    TaskGroup,
+    TaskMutation,
+    TaskRuleContactState,
+    TaskRuleEngineState,
+)
 from tests.factories import HistoryModelFactory, UserFactory, mutation_link_factory
 from tests.tasks_management.test_app.models import TmWidget
 
@@ -52,3 +62,22 @@ class TmWidgetFactory(HistoryModelFactory):
 
     name = factory.Sequence(lambda n: f"widget {n:04}")
     amount = "10.00"
+
+
+class TaskRuleContactStateFactory(factory.django.DjangoModelFactory):
+    """A freshness record of the rules engine (an individual, dirty)."""
+
+    class Meta:
+        model = TaskRuleContactState
+
+    contact_type = factory.LazyFunction(lambda: ContentType.objects.get_by_natural_key("individual", "individual"))
+    contact_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    is_dirty = True
+
+
+class TaskRuleEngineStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TaskRuleEngineState
+        django_get_or_create = ("key",)
+
+    key = factory.Sequence(lambda n: f"factory-{n}")

@@ -15,6 +15,16 @@ class DemoContext:
         self.stdout = stdout
         self.style = style
         self.credentials = []
+        self.finishers = []
+
+    def after_all(self, finish):
+        """Run ``finish()`` once every module has contributed (e.g. what derives from the other modules' data)."""
+        self.finishers.append(finish)
+
+    def finish(self):
+        finishers, self.finishers = self.finishers, []
+        for finish in finishers:
+            finish()
 
     def add_credentials(self, username, password, description=""):
         self.credentials.append((username, password, description))
@@ -40,6 +50,7 @@ class Command(BaseCommand):
         for module, demo in module_parts("demo"):
             self.stdout.write(f"{module}:")
             demo.contribute(ctx)
+        ctx.finish()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         if ctx.credentials:
             self.stdout.write("Credentials created now (shown once):")
