@@ -39,7 +39,7 @@ from tests.payment_cycle.factories import EntitlementFactory, PaymentCycleFactor
 from tests.policy_notification.factories import NotificationIndicationFactory
 from tests.social_protection.factories import BeneficiaryFactory, BenefitPlanFactory, GroupBeneficiaryFactory
 
-ALL_RIGHTS = [159001, 170001, 200001, 127000, 131224]
+ALL_RIGHTS = [159001, 170001, 200001, 127000, 131224, 191001]
 
 
 def _status(enrolment, status, user):
@@ -121,6 +121,12 @@ def world(admin_user):
                                   status=IndicationStatus.CLAIMED, acting_user=user)
     NotificationIndicationFactory(group=None, notification_type="activation_of_policy",
                                   status=IndicationStatus.NO_CONSENT, acting_user=user)
+    # a grievance follow-up (rule-generated task), overdue, about a reporter of village one
+    from tasks_management.models import RuleState
+    from tests.tasks_management.factories import TaskFactory
+
+    TaskFactory(source="task_rules.grievance_follow_up", rule_name="grievance_follow_up", rule_state=RuleState.READY,
+                due_date=today - day, location=v1, emission_key="world-follow-up", acting_user=user)
     assert Individual.objects.count() == 6
     return SimpleNamespace(region=region, d1=d1, d2=d2, v1=v1, v2=v2, plan=plan, group_plan=group_plan,
                            cycle=cycle, people={p.first_name: p for p in (a, b, c, d, e, f)},

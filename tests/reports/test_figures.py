@@ -126,6 +126,31 @@ def test_median_time_to_resolution(world, district_user):
     assert rows("grievance_resolution", district_user, keys) == [("Other", 1, 2.0), ("Payment", 1, 4.0)]
 
 
+# --- follow-up tasks ------------------------------------------------------------------------------------------
+def test_follow_up_tasks_due(world, district_user):
+    import datetime
+
+    from tasks_management.models import RuleState
+    from tests.tasks_management.factories import TaskFactory
+
+    day, rule = datetime.timedelta(days=1), "grievance_follow_up"
+
+    def rule_task(key, state, due, location):
+        TaskFactory(source=f"task_rules.{rule}", rule_name=rule, rule_state=state, due_date=due, location=location,
+                    emission_key=key, acting_user=world.admin)
+
+    # the world's follow-up: Ready, overdue, district one
+    rule_task("k2", RuleState.READY, world.today + day, world.v2)     # due, district two
+    rule_task("k3", RuleState.DRAFT, world.today + 10 * day, None)    # coming, no location
+    rule_task("k4", RuleState.COMPLETED, world.today - day, world.v1)  # done: not counted
+    TaskFactory(acting_user=world.admin)  # a maker-checker task: not a follow-up
+    keys = ("location", "rule_name", "ready", "overdue", "coming")
+    assert rows("follow_up_tasks_due", world.admin, keys) == [
+        (D1, rule, 1, 1, 0), (D2, rule, 1, 0, 0), (NONE, rule, 0, 0, 1)]
+    assert rows("follow_up_tasks_due", district_user, keys) == [(D1, rule, 1, 1, 0), (NONE, rule, 0, 0, 1)]
+    assert rows("follow_up_tasks_due", world.admin, keys, date_to=world.today) == [(D1, rule, 1, 1, 0)]
+
+
 # --- notifications --------------------------------------------------------------------------------------------
 def test_notifications_by_type(world, district_user):
     keys = ("notification_type", "total", "sent", "failed", "pending", "not_sent")
@@ -138,9 +163,9 @@ def test_notifications_by_type(world, district_user):
 # --- rights and filters ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,right", [("registry_by_location", 159001), ("enrolment_by_status", 170001),
                                         ("payments_by_cycle", 200001), ("grievances_open", 127000),
-                                        ("notifications_by_type", 131224)])
+                                        ("notifications_by_type", 131224), ("follow_up_tasks_due", 191001)])
 def test_each_report_needs_its_modules_search_right(world, make_user, name, right):
-    others = [r for r in (159001, 170001, 200001, 127000, 131224) if r != right]
+    others = [r for r in (159001, 170001, 200001, 127000, 131224, 191001) if r != right]
     with pytest.raises(PermissionDenied):
         run_report(name, make_user(f"rp-no-{right}", rights=others))
     assert run_report(name, make_user(f"rp-only-{right}", rights=[right], districts=["RPD1", "RPD2"])).rows
