@@ -71,10 +71,17 @@ class FamilyNotification(HistoryModel):
 
 
 class NotificationIndication(HistoryModel):
-    # the unique constraint's index starts with it: no index of its own (it misleads the planner)
-    enrolment_type = models.ForeignKey(ContentType, models.DO_NOTHING, related_name="+", db_index=False)
+    # its history is read by indication and date (a run writes 100,000 rows): no other history index
+    HISTORY_UNINDEXED_FIELDS = ("enrolment_type", "group", "user_created", "user_updated")
+
+    # the unique constraint's index starts with it: no index of its own (it misleads the planner). Both references
+    # are copied from the enrolment by set-based writes (detection: 100,000 rows a run) and point at rows that are
+    # never deleted (content types, soft-deleted groups): not checked row by row at COMMIT, as Entitlement's
+    enrolment_type = models.ForeignKey(ContentType, models.DO_NOTHING, related_name="+", db_index=False,
+                                       db_constraint=False)
     enrolment_id = models.UUIDField()
-    group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=True, blank=True, related_name="+")
+    group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=True, blank=True, related_name="+",
+                              db_constraint=False)
     notification_type = models.CharField(max_length=32, choices=NotificationType.choices)
     period_key = models.DateField()
     status = models.SmallIntegerField(choices=IndicationStatus.choices, default=IndicationStatus.CLAIMED)
