@@ -25,3 +25,17 @@ def timed(label, call):
         seconds = time.perf_counter() - started
     print(f"  {label:<44} {seconds:9.2f} s  {len(queries.captured_queries):>5} statements")
     return seconds, result
+
+
+def bench_admin_and_plan(code, plan_type="INDIVIDUAL", name="Bench plan"):
+    """``(superuser, benefit plan)`` the benchmarks write as and enrol into: the plan valid since 2020, no limit."""
+    import datetime
+
+    from core.models import User
+    from social_protection.models import BenefitPlan
+
+    user = User.objects.create_superuser("bench-admin", "bench-password-1")
+    plan = BenefitPlan(code=code, name=name, type=plan_type, max_beneficiaries=0,
+                       date_valid_from=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
+    plan.save(user=user)
+    return user, plan

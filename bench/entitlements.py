@@ -33,7 +33,7 @@ _setup.django(modules=["core", "individual", "tasks_management", "social_protect
 
 from django.db import connection  # noqa: E402
 
-from bench._scratch import scratch_database, timed  # noqa: E402
+from bench._scratch import bench_admin_and_plan, scratch_database, timed  # noqa: E402
 
 RULE = "32d96b58-898a-460a-b357-5fd4b95cd87c"
 CRITERIA = [{"custom_filter_condition": "able_bodied__exact__boolean=False", "amount": 2000},
@@ -45,15 +45,11 @@ def build(count):
     from django.db.models import F
 
     from core import bulk
-    from core.models import User
     from individual.models import Individual
     from payment_cycle.models import PaymentPlan
-    from social_protection.models import Beneficiary, BenefitPlan
+    from social_protection.models import Beneficiary
 
-    user = User.objects.create_superuser("bench-admin", "bench-password-1")
-    plan = BenefitPlan(code="BENCH", name="Bench plan", type="INDIVIDUAL", max_beneficiaries=0,
-                       date_valid_from=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
-    plan.save(user=user)
+    user, plan = bench_admin_and_plan("BENCH")
     bulk.insert_rows(Individual, ({"first_name": f"F{i}", "last_name": f"L{i}", "dob": datetime.date(1980, 1, 1),
                                    "json_ext": {"able_bodied": i % 3 != 0, "income": (i * 37) % 3000}}
                                   for i in range(count)), user=user)

@@ -31,7 +31,7 @@ _setup.django()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench._scratch import scratch_database, timed  # noqa: E402
+from bench._scratch import bench_admin_and_plan, scratch_database, timed  # noqa: E402
 
 TYPES = ("activation_of_policy", "starting_of_policy", "need_for_renewal", "expiration_of_policy",
          "reminder_after_expiration", "renewal_of_policy")
@@ -40,15 +40,11 @@ TYPES = ("activation_of_policy", "starting_of_policy", "need_for_renewal", "expi
 def build(count):
     """Admin, N households (head with a phone, consent), a GROUP plan and N ACTIVE enrolments starting today."""
     from core import bulk
-    from core.models import User
     from individual.models import Group, GroupIndividual, Individual
     from policy_notification.models import FamilyNotification
-    from social_protection.models import BenefitPlan, GroupBeneficiary
+    from social_protection.models import GroupBeneficiary
 
-    user = User.objects.create_superuser("bench-admin", "bench-password-1")
-    plan = BenefitPlan(code="BENCHN", name="Bench cash transfer", type="GROUP", max_beneficiaries=0,
-                       date_valid_from=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
-    plan.save(user=user)
+    user, plan = bench_admin_and_plan("BENCHN", "GROUP", "Bench cash transfer")
     group_ids = [uuid.uuid4() for _ in range(count)]
     head_ids = [uuid.uuid4() for _ in range(count)]
     bulk.insert_rows(Group, ({"id": gid, "code": f"HH{i:07d}", "json_ext": {}} for i, gid in enumerate(group_ids)),

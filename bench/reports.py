@@ -16,30 +16,19 @@ The last line is ``ratio=<slowest report at N / slowest at 10k>``.
 """
 import argparse
 import datetime
-import os
 import random
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openimis_be.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+import _setup
 
-import django  # noqa: E402
-
-django.setup()
-
-import logging  # noqa: E402
-
-logging.disable(logging.WARNING)
+_setup.django()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench._scratch import scratch_database  # noqa: E402
+from bench._scratch import bench_admin_and_plan, scratch_database  # noqa: E402
 
 BASE = 10_000
 UTC = datetime.timezone.utc
@@ -63,16 +52,11 @@ def locations():
 
 
 def setup_world():
-    from core.models import User
     from core.test_helpers import assign_user_districts, create_test_interactive_user
     from payment_cycle.models import PaymentCycle, PaymentPlan
-    from social_protection.models import BenefitPlan
 
-    admin = User.objects.create_superuser("bench-admin", "bench-password-1")
+    admin, plan = bench_admin_and_plan("BENCH")
     villages = locations()
-    plan = BenefitPlan(code="BENCH", name="Bench plan", type="INDIVIDUAL", max_beneficiaries=0,
-                       date_valid_from=datetime.datetime(2020, 1, 1, tzinfo=UTC))
-    plan.save(user=admin)
     cycle = PaymentCycle(code="BENCH-C1", start_date=datetime.date(2025, 3, 1), end_date=datetime.date(2025, 3, 31),
                          status="ACTIVE")
     cycle.save(user=admin)
@@ -80,7 +64,7 @@ def setup_world():
                                calculation="32d96b58-898a-460a-b357-5fd4b95cd87c", periodicity=1,
                                date_valid_from=datetime.date(2020, 1, 1), json_ext={})
     payment_plan.save(user=admin)
-    officer = create_test_interactive_user("bench-officer", rights=[159001, 170001, 200001, 127000, 131224])
+    officer = create_test_interactive_user("bench-officer", rights=[159001, 170001, 200001, 127000, 131224, 191001])
     assign_user_districts(officer, ["BR0D0"])
     return admin, officer, villages, plan, cycle, payment_plan
 

@@ -17,44 +17,29 @@ Targets (issue 15) at N = 100,000: (a) <= 60 s; (b) and (c) <= 10 % of (a). The 
 """
 import argparse
 import datetime
-import os
 import sys
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openimis_be.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+import _setup
 
-import django  # noqa: E402
-
-django.setup()
-
-import logging  # noqa: E402
-
-logging.disable(logging.WARNING)
+_setup.django()
 
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench._scratch import scratch_database, timed  # noqa: E402
+from bench._scratch import bench_admin_and_plan, scratch_database, timed  # noqa: E402
 
 
 def build(count):
     from django.contrib.contenttypes.models import ContentType
 
     from core import bulk
-    from core.models import User
     from grievance_social_protection.models import Ticket
     from individual.models import Group, GroupIndividual, Individual
-    from social_protection.models import BenefitPlan, Beneficiary
+    from social_protection.models import Beneficiary
 
-    user = User.objects.create_superuser("bench-admin", "bench-password-1")
-    plan = BenefitPlan(code="BENCHR", name="Bench cash transfer", type="INDIVIDUAL", max_beneficiaries=0,
-                       date_valid_from=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
-    plan.save(user=user)
+    user, plan = bench_admin_and_plan("BENCHR", name="Bench cash transfer")
     individual_ids = [uuid.uuid4() for _ in range(count)]
     group_ids = [uuid.uuid4() for _ in range(max(1, count // 4))]
     bulk.insert_rows(Individual, ({"id": iid, "first_name": f"Person{i}", "last_name": "Bench",

@@ -97,7 +97,7 @@ class SocialProtectionConfig(ModuleAppConfig):
                 enqueue_on_commit(sync_json_indexes)
 
         register_json_index_source(schemas)
-        pre_save.connect(schema_may_change, sender=BenefitPlan, dispatch_uid="social-protection-json-indexes")
+        pre_save.connect(schema_may_change, sender=BenefitPlan, weak=False, dispatch_uid="social-protection-json-indexes")
 
     @classmethod
     def _set_up_uploads(cls):
