@@ -11,7 +11,8 @@ from core.models import (InteractiveUser, Location, Role, RoleRight, User, UserD
 OFFICER = "DistrictOfficer"
 ROLE = "Programme officer (reports)"
 DISTRICT = "R1D1"
-REPORT_RIGHTS = [159001, 170001, 200001, 127000, 131224]  # the search rights of the reporting modules
+# the search rights of the reporting modules (tasks_management's for the follow-up tasks)
+REPORT_RIGHTS = [159001, 170001, 200001, 127000, 131224, 191001]
 
 
 @transaction.atomic
