@@ -94,15 +94,7 @@ def _month_aligned(scope):
 
 
 def _registrations_from_summaries(scope):
-    where, params = scope.summary_where()
-    conditions = [where] if where else []
-    if scope.date_from:
-        conditions.append("month >= %s")
-        params.append(scope.date_from)
-    if scope.date_to:
-        conditions.append("month <= %s")
-        params.append(scope.date_to)
-    where = " AND ".join(conditions)
+    where, params = scope.summary_where(period_column="month")
     return (scope.summary_rows("reports_sum_registrations", ["month", "sum(individuals)::bigint AS n"], where,
                                params, ["month"]),
             scope.summary_rows("reports_sum_households", ["month", "sum(households)::bigint AS n"], where, params,

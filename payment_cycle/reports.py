@@ -47,15 +47,7 @@ def _renamed(rows):
 
 
 def _summary_where(scope):
-    where, params = scope.summary_where(plan_column="benefit_plan_id")
-    conditions = [where] if where else []
-    if scope.date_from:
-        conditions.append("cycle_start >= %s")
-        params.append(scope.date_from)
-    if scope.date_to:
-        conditions.append("cycle_start <= %s")
-        params.append(scope.date_to)
-    return " AND ".join(conditions), params
+    return scope.summary_where(plan_column="benefit_plan_id", period_column="cycle_start")
 
 
 def _paid(column):

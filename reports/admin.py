@@ -5,23 +5,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import path
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdminMixin
 from reports import services, views
 from reports.models import MonthlyProgrammeReport, ProgrammeDashboard
 
 
-class _ReadOnly:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ProgrammeDashboard)
-class ProgrammeDashboardAdmin(_ReadOnly, admin.ModelAdmin):
+class ProgrammeDashboardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """``/api/admin/reports/programmedashboard/``: the dashboard for whoever may run at least one report."""
 
     admin_area, admin_label, admin_order = "reports", "Programme dashboard", 1  # core/admin_site.py index
@@ -51,7 +41,7 @@ class ProgrammeDashboardAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(MonthlyProgrammeReport)
-class MonthlyProgrammeReportAdmin(_ReadOnly, admin.ModelAdmin):
+class MonthlyProgrammeReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     admin_area, admin_order = "reports", 2
     list_display = ("month", "generated_at", "elapsed_ms", "download")
     fields = ("month", "generated_at", "elapsed_ms", "download")

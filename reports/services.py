@@ -228,8 +228,9 @@ class ReportScope:
 
         return summaries.rows(name, columns, where, params, group_by)
 
-    def summary_where(self, location_column="location_id", plan_column=None):
-        """SQL condition and parameters of the scope's locations (and plan) on a summary's columns."""
+    def summary_where(self, location_column="location_id", plan_column=None, period_column=None):
+        """SQL condition and parameters of the scope's locations (and plan, and period: both ends included) on a
+        summary's columns."""
         conditions, params = [], []
         if self.location_ids is not None:
             condition = f"{location_column} = ANY(%s)"
@@ -240,6 +241,10 @@ class ReportScope:
         if plan_column and self.benefit_plan_id:
             conditions.append(f"{plan_column} = %s")
             params.append(self.benefit_plan_id)
+        for bound, operator in ((self.date_from, ">="), (self.date_to, "<=")):
+            if period_column and bound:
+                conditions.append(f"{period_column} {operator} %s")
+                params.append(bound)
         return " AND ".join(conditions), params
 
     # presentation --------------------------------------------------------------------------------------------

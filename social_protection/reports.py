@@ -85,19 +85,12 @@ def _month_aligned(scope):
 
 
 def _changes_from_summary(scope):
-    where, params = scope.summary_where(plan_column="benefit_plan_id")
-    conditions = [where] if where else []
-    if scope.date_from:
-        conditions.append("month >= %s")
-        params.append(scope.date_from)
-    if scope.date_to:
-        conditions.append("month <= %s")
-        params.append(scope.date_to)
+    where, params = scope.summary_where(plan_column="benefit_plan_id", period_column="month")
     found = scope.summary_rows("reports_sum_enrolment_changes", [
         "month", "benefit_plan_id",
         f"sum(CASE WHEN status = '{BeneficiaryStatus.GRADUATED}' THEN changes ELSE 0 END)::bigint AS graduations",
         f"sum(CASE WHEN status = '{BeneficiaryStatus.SUSPENDED}' THEN changes ELSE 0 END)::bigint AS suspensions"],
-        " AND ".join(conditions), params, ["month", "benefit_plan_id"])
+        where, params, ["month", "benefit_plan_id"])
     return [found]
 
 
