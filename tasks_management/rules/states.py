@@ -49,13 +49,7 @@ def calculate_state(resolved, deleted, due_date, start_date, end_date, today):
         return RuleState.CANCELLED
     if due_date is None:
         return None
-    if start_date is None or end_date is None or start_date > end_date:
-        return None
-    if start_date > today:
-        return RuleState.DRAFT
-    if end_date < today:
-        return RuleState.FAILED
-    return RuleState.READY
+    return window_state(start_date, end_date, today)
 
 
 def window_state(start_date, end_date, today):
