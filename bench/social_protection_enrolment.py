@@ -11,14 +11,14 @@ for the direct path and for the maker-checker path (task creation, then approval
 """
 import argparse
 import datetime
-import time
 
 import _setup
 
 _setup.django(modules=["core", "individual", "tasks_management", "social_protection"], log_level=None)
 
 from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from bench._scratch import scratch_database, timed  # noqa: E402
 
 CRITERION = ["number_of_children__gt__integer=1"]
 
@@ -34,15 +34,6 @@ def build_individuals(user, count, tag):
                              for i in range(count)), user=user)
 
 
-def measure(label, func):
-    with CaptureQueriesContext(connection) as ctx:
-        started = time.perf_counter()
-        result = func()
-        elapsed = time.perf_counter() - started
-    print(f"  {label:<34} {len(ctx.captured_queries):>5} statements  {elapsed:8.2f} s")
-    return result
-
-
 def run(size, admin, checker):
     from individual.selectors import individuals_without_group
     from social_protection.models import BenefitPlan, Beneficiary
@@ -56,15 +47,15 @@ def run(size, admin, checker):
     print(f"N = {size} ({connection.vendor})")
     direct = BenefitPlan(code=f"D{size}"[:8], name=f"Direct {size}", type="INDIVIDUAL")
     direct.save(user=admin)
-    measure("direct enrolment", lambda: EnrollmentService(admin).enroll_individuals(
+    timed("direct enrolment", lambda: EnrollmentService(admin).enroll_individuals(
         selection, direct.id, "POTENTIAL", maker_checker=False))
     assert Beneficiary.objects.filter(benefit_plan=direct).count() == size
     approved = BenefitPlan(code=f"A{size}"[:8], name=f"Approved {size}", type="INDIVIDUAL")
     approved.save(user=admin)
-    outcome = measure("maker: enrolment task", lambda: EnrollmentService(admin).enroll_individuals(
+    _, outcome = timed("maker: enrolment task", lambda: EnrollmentService(admin).enroll_individuals(
         selection, approved.id, "POTENTIAL", maker_checker=True))
     task = Task.objects.get(id=outcome["task_id"])
-    measure("checker: approve (enrols all)", lambda: TaskService(checker).resolve_task(
+    timed("checker: approve (enrols all)", lambda: TaskService(checker).resolve_task(
         {"id": task.id, "business_status": {str(checker.id): "APPROVED"}}))
     assert Beneficiary.objects.filter(benefit_plan=approved).count() == size
     assert Beneficiary.history.filter(benefit_plan_id=approved.id).count() == size
@@ -75,10 +66,7 @@ def main():
     parser.add_argument("--sizes", default="10000,100000")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True,
-                                                  serialize=False)
-    try:
+    with scratch_database():
         from core.test_helpers import create_test_interactive_user
         from tasks_management.models import TaskExecutor, TaskGroup
 
@@ -89,8 +77,6 @@ def main():
         TaskExecutor(user=checker, task_group=group).save(user=admin)
         for size in sizes:
             run(size, admin, checker)
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
