@@ -117,6 +117,7 @@ def _head_of(memberships):
 # --- live models --------------------------------------------------------------------------------
 INDIVIDUAL_FILTERS = {**HISTORY_MODEL_FILTERS, "first_name": TEXT_LOOKUPS, "last_name": TEXT_LOOKUPS,
                       "dob": DATE_LOOKUPS}
+NAME_COLUMNS = ("first_name", "last_name")  # trigram-indexed (migration 0002): short searches go by word prefix
 INDIVIDUAL_FIELDS = (*BUSINESS_MODEL_FIELDS, "first_name", "last_name", "dob", "location")
 
 
@@ -130,7 +131,7 @@ class IndividualGQLType(HistoryModelType):
     class Meta:
         model = Individual
         fields = INDIVIDUAL_FIELDS
-        filterset_class = filterset_for(Individual, INDIVIDUAL_FILTERS)
+        filterset_class = filterset_for(Individual, INDIVIDUAL_FILTERS, word_prefix_search=NAME_COLUMNS)
 
     @classmethod
     def prime_page(cls, nodes, info):
@@ -202,7 +203,8 @@ class GroupIndividualGQLType(HistoryModelType):
     class Meta:
         model = GroupIndividual
         fields = (*HISTORY_MODEL_FIELDS, "group", "individual", "role", "recipient_type")
-        filterset_class = filterset_for(GroupIndividual, GROUP_INDIVIDUAL_FILTERS)
+        filterset_class = filterset_for(GroupIndividual, GROUP_INDIVIDUAL_FILTERS,
+                                        word_prefix_search=[f"individual__{name}" for name in NAME_COLUMNS])
 
 
 class MaskedJsonKeyFilter(django_filters.CharFilter):

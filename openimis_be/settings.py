@@ -40,7 +40,7 @@ ASYNC_MUTATIONS = env.bool("ASYNC_MUTATIONS", default=False)
 GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", default=DEBUG)
 GRAPHIQL = env.bool("GRAPHIQL", default=DEBUG)
 GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", default=12)
-LIST_COUNT_EXACT_LIMIT = env.int("LIST_COUNT_EXACT_LIMIT", default=100_000)  # beyond: PostgreSQL estimate
+LIST_COUNT_EXACT_LIMIT = env.int("LIST_COUNT_EXACT_LIMIT", default=10_000)  # beyond: PostgreSQL estimate
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", default=15)
 # Transport caps, checked before any costly work (core/views.py): body bytes (larger bodies are refused unread, 413),
 # then graphql-core's parser caps on lexical tokens and comments (400 while the document is read).

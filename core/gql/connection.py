@@ -1,9 +1,10 @@
 """Relay connections in the openIMIS dialect: totalCount, orderBy, auth check, N+1-free loading.
 
 Counting: a forward page (``first``/``after``) is read as ``first + 1`` rows, so it needs no count; ``totalCount``
-is computed only when the query selects it: exactly up to ``LIST_COUNT_EXACT_LIMIT`` rows (a capped count, cheap
-whatever the table's size); above that, on PostgreSQL, the planner's estimate, flagged by ``totalCountExact:
-false`` (SQLite always counts exactly).
+is computed only when the query selects it and the page does not end the list: on PostgreSQL the planner's
+estimate when it is above ``LIST_COUNT_EXACT_LIMIT`` (flagged by ``totalCountExact: false``), else an exact count
+that stops at the limit (SQLite always counts exactly). Pages after a cursor seek by the sort key where the order
+allows it (``core.gql.cursors``), so deep pages cost what the first does.
 """
 import json
 import re
@@ -14,8 +15,9 @@ from django.db import models
 from graphene.utils.str_converters import to_snake_case
 from graphene_django.filter import DjangoFilterConnectionField
 from graphene_django.utils import maybe_queryset
-from graphql_relay import get_offset_with_default, offset_to_cursor
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode
+
+from core.gql import cursors
 
 
 class ExtendedConnection(graphene.relay.Connection):
@@ -52,24 +54,59 @@ class ExtendedConnection(graphene.relay.Connection):
 
 
 def count_rows(queryset):
-    """``(count, exact)`` of a list's rows: an exact count up to ``LIST_COUNT_EXACT_LIMIT`` rows (one statement
-    that stops there); beyond it, on PostgreSQL, the planner's row estimate (never below the limit)."""
+    """``(count, exact)`` of a list's rows. On PostgreSQL, for a table larger than ``LIST_COUNT_EXACT_LIMIT``, the
+    planner's estimate comes first (an ``EXPLAIN``, no rows read): above the limit it is the answer, flagged
+    inexact; below it the rows are counted, in one statement that stops at the limit (should the estimate have been
+    low). SQLite always counts."""
     from django.conf import settings
 
     if not hasattr(queryset, "query"):
         return len(queryset), True
-    limit = getattr(settings, "LIST_COUNT_EXACT_LIMIT", 100_000)
+    limit = getattr(settings, "LIST_COUNT_EXACT_LIMIT", 10_000)
     if not limit or _vendor(queryset) != "postgresql":
         return queryset.count(), True
-    capped = queryset.order_by()[: limit + 1].count()
+    queryset = queryset.order_by()
+    estimate = None
+    if _table_rows(queryset) > limit:  # a smaller table is counted at once: no filter makes it larger
+        estimate = _estimate(queryset)
+        if estimate is not None and estimate > limit:
+            return estimate, False
+    capped = queryset[: limit + 1].count()
     if capped <= limit:
         return capped, True
+    return max(estimate or 0, capped), False
+
+
+_TABLE_ROWS = {}
+_TABLE_ROWS_TTL = 60.0
+
+
+def _table_rows(queryset):
+    """The planner's row count of the list's table (``pg_class.reltuples``, kept by autovacuum), read once a
+    minute per process; 0 for a table never analysed (the capped count bounds its cost anyway)."""
+    import time
+
+    from django.db import connections
+
+    table = queryset.model._meta.db_table
+    key = (queryset.db, table)
+    known = _TABLE_ROWS.get(key)
+    now = time.monotonic()
+    if known is None or known[1] < now:
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+            row = cursor.fetchone()
+        known = (max(int(row[0]) if row and row[0] is not None else 0, 0), now + _TABLE_ROWS_TTL)
+        _TABLE_ROWS[key] = known
+    return known[0]
+
+
+def _estimate(queryset):
     try:
-        plan = json.loads(queryset.order_by().explain(format="json"))
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        plan = json.loads(queryset.explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
     except (ValueError, KeyError, IndexError, TypeError):
-        estimate = capped
-    return max(estimate, capped), False
+        return None
 
 
 def _vendor(queryset):
@@ -127,7 +164,9 @@ def apply_order(queryset, order_by, allowed=None):
     pk = model._meta.pk.name
     if valid:
         if not any(t.lstrip("-") in (pk, "id") for t in valid) and "?" not in valid:
-            valid.append(pk)  # a total order keeps pages stable
+            # a total order keeps pages stable; in the terms' direction when they share one, so that deep pages
+            # can seek by key (core.gql.cursors)
+            valid.append(f"-{pk}" if all(t.startswith("-") for t in valid) else pk)
         return queryset.order_by(*valid)
     if not queryset.ordered:
         return queryset.order_by(pk)
@@ -327,32 +366,61 @@ class OrderedDjangoFilterConnectionField(DjangoFilterConnectionField):
     @classmethod
     def resolve_connection(cls, connection, args, iterable, max_limit=None):
         iterable = maybe_queryset(iterable)
-        if args.get("last") is not None or args.get("offset"):  # backward pages are sliced from the count
+        order = cursors.KeysetOrder.of(iterable) if hasattr(iterable, "query") else None
+        if args.get("last") is not None and order is not None:
+            before, key = cursors.decode(args.get("before"), order)
+            if key is not None and args.get("first") is None and not args.get("after") and not args.get("offset"):
+                return cls._page_before(connection, args, iterable, order, before, key, max_limit)
+        if args.get("offset") or args.get("last") is not None or not hasattr(iterable, "query"):
+            # sliced from the count, as relay does (our cursors reduced to their positions for it)
+            args = {**args, **{name: cursors.positional(args.get(name)) for name in ("before", "after")}}
             return super().resolve_connection(connection, args, iterable, max_limit=max_limit)
         # no COUNT(*) to read a page (a full scan on a large registry); totalCount counts only when selected
-        return cls._page_without_count(connection, args, iterable, max_limit)
+        return cls._page_after(connection, args, iterable, order, max_limit)
 
     @staticmethod
-    def _page_without_count(connection, args, queryset, max_limit):
-        """A forward page read as ``first + 1`` rows: the extra row says whether a next page exists, so no
-        count is needed. Cursors and pageInfo are those relay's array slicing would give."""
-        start = get_offset_with_default(args.get("after"), -1) + 1
+    def _page_after(connection, args, queryset, order, max_limit):
+        """A forward page read as ``first + 1`` rows: the extra row says whether a next page exists, so no count
+        is needed. After a keyed cursor the page seeks (``WHERE key > …``), else it skips by position."""
+        after, key = cursors.decode(args.get("after"), order)
+        start = 0 if after is None else after + 1
         first = args.get("first")
         if first is None:
             first = max_limit
+        rows = order.seek(queryset, key) if key is not None else queryset[start:] if start else queryset
         if first is None:
-            rows = list(queryset[start:])
-            has_next = False
+            rows, has_next = list(rows), False
         else:
-            rows = list(queryset[start:start + first + 1])
+            rows = list(rows[:first + 1])
             has_next = len(rows) > first
             rows = rows[:first]
-        edges = [connection.Edge(node=node, cursor=offset_to_cursor(start + index))
-                 for index, node in enumerate(rows)]
-        page_info = graphene.relay.PageInfo(
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
-            has_previous_page=False, has_next_page=has_next)
-        page = connection(edges=edges, page_info=page_info)
-        page.iterable = queryset
-        page.length = None
+        page = _page(connection, queryset, order, rows, start, has_previous=False, has_next=has_next)
+        if not has_next and (start == 0 or key is None):
+            page.length = start + len(rows)  # the list ends on this page: its length is known without counting
         return page
+
+    @staticmethod
+    def _page_before(connection, args, queryset, order, before, key, max_limit):
+        """A backward page (``last``/``before`` a keyed cursor): the rows before the key in reverse order, read
+        as ``last + 1`` rows (the extra one says whether a previous page exists)."""
+        last = args["last"]
+        if max_limit is not None:
+            last = min(last, max_limit)
+        reverse = [f"-{term}" if not term.startswith("-") else term[1:] for term in queryset.query.order_by]
+        rows = list(order.seek(queryset, key, forward=False).order_by(*reverse)[:last + 1])
+        has_previous = len(rows) > last
+        rows = rows[:last][::-1]
+        start = max(before - len(rows), 0)
+        return _page(connection, queryset, order, rows, start, has_previous=has_previous, has_next=True)
+
+
+def _page(connection, queryset, order, rows, start, has_previous, has_next):
+    edges = [connection.Edge(node=node, cursor=cursors.encode(start + index, order, node))
+             for index, node in enumerate(rows)]
+    page_info = graphene.relay.PageInfo(
+        start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None,
+        has_previous_page=has_previous, has_next_page=has_next)
+    page = connection(edges=edges, page_info=page_info)
+    page.iterable = queryset
+    page.length = None
+    return page

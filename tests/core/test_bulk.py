@@ -152,3 +152,17 @@ def test_every_write_is_announced_once_with_its_count(admin_user, village):
     finally:
         bulk.bulk_written.disconnect(listener)
     assert heard == [(Widget, 2), (Widget, 1), (Widget, 2), (Widget, 1), (Widget, 1)]
+
+
+@pytest.mark.parametrize("text", ["tab\there", "new\nline", "back\\slash \\N", "cr\r", "ünïcødé ✓", "\\.", " "])
+def test_copy_text_keeps_every_character_a_save_keeps(admin_user, village, text):
+    """Rows go through COPY as text written by core.bulk (PostgreSQL): escapes, NULL-like texts, JSON strings,
+    booleans, dates and the history rows' suffix arrive as a save writes them (SQLite: the same through INSERT)."""
+    attributes = {"note": text, "nested": {"list": [1, 2.5, None, True], "text": text}}
+    saved = Widget(name=text, location=village, json_ext=attributes)
+    saved.save(user=admin_user)
+    [bulk_id] = bulk.insert_rows(Widget, [{"name": text, "location": village.id, "json_ext": attributes}],
+                                 user=admin_user, returning=True)
+    assert live(Widget, bulk_id) == live(Widget, saved.id)
+    assert history_of(Widget, bulk_id) == history_of(Widget, saved.id)
+    assert Widget.objects.get(id=bulk_id).name == text

@@ -67,20 +67,62 @@ def test_total_count_is_exact_below_the_limit(admin_user, regions):
     assert data == {"totalCount": Location.objects.count(), "totalCountExact": True}
 
 
+def _analyze(model):
+    from core.gql import connection as lists
+
+    lists._TABLE_ROWS.clear()  # the table's size is read again
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+
+
 def test_above_the_limit_postgresql_answers_the_estimate_flagged(admin_user, regions, settings):
-    """Past ``LIST_COUNT_EXACT_LIMIT`` a count stops at the limit; PostgreSQL then answers its planner estimate
-    and says so (``totalCountExact: false``); SQLite, which has no estimate, keeps counting exactly."""
+    """When the planner expects more rows than ``LIST_COUNT_EXACT_LIMIT``, PostgreSQL answers its estimate (an
+    EXPLAIN, no row read) and says so (``totalCountExact: false``); SQLite, which has no estimate, counts."""
     settings.LIST_COUNT_EXACT_LIMIT = 3
+    _analyze(Location)
     total = Location.objects.count()
     with CaptureQueriesContext(connection) as queries:
         data = GQL(admin_user).data("{ locations(first: 2) { totalCount totalCountExact } }")["locations"]
     if connection.vendor == "postgresql":
-        assert data["totalCountExact"] is False
-        assert data["totalCount"] >= 4  # never below what the capped count saw
+        assert data == {"totalCount": total, "totalCountExact": False}  # the statistics are fresh: exact figure
         assert any("EXPLAIN" in q["sql"].upper() for q in queries.captured_queries)
-        assert any("LIMIT 4" in q["sql"].upper() for q in queries.captured_queries)  # the count stopped there
+        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
     else:
         assert data == {"totalCount": total, "totalCountExact": True}
+
+
+def test_a_filter_expected_below_the_limit_is_counted_exactly(admin_user, regions, settings):
+    """In a table above the limit, a filter the planner expects to match fewer rows than the limit is counted,
+    by a count that stops at the limit (a low estimate cannot make the list count a whole table)."""
+    client = GQL(admin_user)
+    settings.LIST_COUNT_EXACT_LIMIT = 3
+    Location.objects.create(code="RC1X", name="Region 1 bis", type="R")
+    _analyze(Location)
+    with CaptureQueriesContext(connection) as queries:
+        data = client.data('{ locations(first: 1, code_Istartswith: "RC1") { totalCount totalCountExact } }'
+                           )["locations"]
+    statements = [q["sql"].upper() for q in queries.captured_queries]
+    if connection.vendor == "postgresql":
+        assert any("EXPLAIN" in sql for sql in statements)  # a table above the limit: the estimate first
+        assert any("COUNT(" in sql and "LIMIT 4" in sql for sql in statements)  # one row expected: counted
+    assert data == {"totalCount": 2, "totalCountExact": True}
+
+
+def test_a_table_below_the_limit_is_counted_without_asking_the_planner(admin_user, regions, settings):
+    settings.LIST_COUNT_EXACT_LIMIT = 1_000
+    _analyze(Location)
+    with CaptureQueriesContext(connection) as queries:
+        data = GQL(admin_user).data("{ locations(first: 2) { totalCount totalCountExact } }")["locations"]
+    assert data == {"totalCount": Location.objects.count(), "totalCountExact": True}
+    assert not any("EXPLAIN" in q["sql"].upper() for q in queries.captured_queries)
+
+
+def test_a_page_that_ends_the_list_knows_its_length_without_counting(admin_user, regions):
+    with CaptureQueriesContext(connection) as queries:
+        data = GQL(admin_user).data("{ locations(first: 50) { totalCount totalCountExact } }")["locations"]
+    assert data == {"totalCount": Location.objects.count(), "totalCountExact": True}
+    assert not any("COUNT(" in q["sql"].upper() or "EXPLAIN" in q["sql"].upper() for q in queries.captured_queries)
 
 
 def test_backward_pages_still_count_exactly(admin_user, regions):
