@@ -3,7 +3,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import HistoryBusinessModel, HistoryModel, Location, MutationLog, ObjectMutation, UUIDModel
+from core.models import (
+    HistoryBusinessModel,
+    HistoryModel,
+    Location,
+    MutationLog,
+    ObjectMutation,
+    UUIDModel,
+    acting_user_field,
+)
 
 
 def _location_q(user, prefix):
@@ -17,7 +25,17 @@ def _rows_at_allowed_locations(model, queryset, user, prefix):
     return (model.objects.all() if queryset is None else queryset).filter(_location_q(user, prefix))
 
 
+# The registry's tables are written a million rows at a time (imports, enrolments): the acting users are not
+# checked row by row nor indexed (core.models.acting_user_field), nor indexed in the history tables, which are read
+# by record; a membership's group and individual are indexed by the composite indexes the lists use.
+BULK_WRITTEN_HISTORY_UNINDEXED = ("user_created", "user_updated")
+
+
 class Individual(HistoryBusinessModel):
+    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
+
+    user_created = acting_user_field("created", checked=False)
+    user_updated = acting_user_field("updated", checked=False)
     first_name = models.CharField(max_length=255, null=False)
     last_name = models.CharField(max_length=255, null=False)
     dob = models.DateField(null=False)
@@ -47,6 +65,10 @@ class Individual(HistoryBusinessModel):
 
 
 class Group(HistoryBusinessModel):
+    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
+
+    user_created = acting_user_field("created", checked=False)
+    user_updated = acting_user_field("updated", checked=False)
     code = models.CharField(max_length=64, blank=False, null=False)
     json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
     location = models.ForeignKey(Location, models.DO_NOTHING, blank=True, null=True, related_name="groups")
@@ -80,8 +102,12 @@ class GroupIndividual(HistoryModel):
         PRIMARY = "PRIMARY", _("PRIMARY")
         SECONDARY = "SECONDARY", _("SECONDARY")
 
-    group = models.ForeignKey(Group, models.DO_NOTHING)
-    individual = models.ForeignKey(Individual, models.DO_NOTHING)
+    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
+
+    user_created = acting_user_field("created", checked=False)
+    user_updated = acting_user_field("updated", checked=False)
+    group = models.ForeignKey(Group, models.DO_NOTHING, db_index=False)
+    individual = models.ForeignKey(Individual, models.DO_NOTHING, db_index=False)
     role = models.CharField(max_length=255, choices=Role.choices, null=True, blank=True)
     recipient_type = models.CharField(max_length=255, choices=RecipientType.choices, null=True, blank=True)
     json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
@@ -140,7 +166,11 @@ class IndividualDataSourceUpload(HistoryModel):
 class UploadedRecord(HistoryModel):
     """One record of an upload: the raw data in ``json_ext``, its validation result, the registry row it became."""
 
-    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True)
+    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
+
+    user_created = acting_user_field("created", checked=False)
+    user_updated = acting_user_field("updated", checked=False)
+    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True, db_index=False)
     validations = models.JSONField(default=dict, blank=True)
 
     class Meta:

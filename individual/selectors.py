@@ -3,7 +3,7 @@
 A sibling module reads individuals, groups, memberships and upload data sources through these functions, not
 through ``individual.models``: the registry's tables stay this module's business.
 """
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from core.custom_filters import custom_filter_q, refuse_masked_filters
 from individual.models import Group, GroupIndividual, Individual, IndividualDataSource
@@ -52,17 +52,33 @@ def _for_user(model, queryset, custom_filters, user):
     return queryset.filter(custom_filter_q(custom_filters)) if custom_filters else queryset
 
 
+def has_membership():
+    """True for an individual (the outer row) with any membership row, deleted ones included (a semi-join)."""
+    return Exists(GroupIndividual.objects.filter(individual_id=OuterRef("pk")))
+
+
 def individuals_without_group(custom_filters=None, user=None):
     """Enrolment candidates: non-deleted individuals with no membership row, custom-filtered, those ``user`` may
-    see (row security)."""
-    queryset = Individual.objects.filter(is_deleted=False, groupindividual__isnull=True)
-    return _for_user(Individual, queryset, custom_filters, user).distinct()
+    see (row security). One pass over the registry: an anti-join (NOT EXISTS), so no DISTINCT is needed."""
+    queryset = Individual.objects.filter(~has_membership(), is_deleted=False)
+    return _for_user(Individual, queryset, custom_filters, user)
 
 
 def groups_selectable(custom_filters=None, user=None):
-    """Non-deleted groups, custom-filtered, those ``user`` may see (row security)."""
+    """Non-deleted groups, custom-filtered, those ``user`` may see (row security); no join, so no DISTINCT."""
     queryset = Group.objects.filter(is_deleted=False)
-    return _for_user(Group, queryset, custom_filters, user).distinct()
+    return _for_user(Group, queryset, custom_filters, user)
+
+
+def has_head():
+    """True for a group (the outer row) with a live HEAD member (a semi-join)."""
+    return Exists(head_memberships().filter(group_id=OuterRef("pk")))
+
+
+def heads_of(groups_queryset):
+    """The HEAD individuals of the groups of ``groups_queryset`` (a semi-join, one row per group)."""
+    return Individual.objects.filter(Exists(head_memberships().filter(
+        individual_id=OuterRef("pk"), group_id__in=groups_queryset.order_by().values("pk"))))
 
 
 def _visible_ids(model, user):

@@ -11,6 +11,8 @@ import uuid
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from core import bulk
 from core.errors import ensure_success
@@ -28,7 +30,7 @@ from individual.apps import IndividualConfig
 from individual.membership import align_group_after_membership_change, sync_group_json_ext
 from individual.models import Group, GroupDataSource, GroupIndividual, Individual, IndividualDataSource
 from individual.models import IndividualDataSourceUpload
-from individual.selectors import groups_selectable, individuals_without_group
+from individual.selectors import groups_selectable, has_head, heads_of, individuals_without_group
 from individual.validation import GroupIndividualValidation, GroupValidation, IndividualValidation
 
 UploadStatus = IndividualDataSourceUpload.Status
@@ -54,6 +56,12 @@ class Programmes:
         """The JSON Schema of the beneficiary attributes of ``plan_id`` (custom-filter wizard), or None."""
         return None
 
+    def enrolled(self, plan_id=None, group=False):
+        """A condition on an individual (a group when ``group``), the outer row: it is enrolled in ``plan_id``
+        (any plan when None). Defaults to ``pk IN (ids)``; an implementation answers a semi-join (``Exists``)."""
+        ids = self.group_ids(plan_id) if group else self.individual_ids(plan_id)
+        return Q(pk__in=ids)
+
 
 _programmes = Programmes()
 
@@ -68,19 +76,111 @@ def programmes():
     return _programmes
 
 
-def _selection(noun, candidates, enrolled_ids, benefit_plan_id, status, user):
-    """The ``<noun>s`` selected for an enrolment into ``benefit_plan_id``, split by whether they are enrolled."""
+def _selection(noun, candidates, benefit_plan_id, status, user, custom_filters):
+    """The ``<noun>s`` selected for an enrolment into ``benefit_plan_id``, split by whether they are enrolled, and
+    the criteria that made the selection (``criteria``: an :class:`EnrolmentSelection`, what an approval step
+    stores instead of the selected rows)."""
     if not benefit_plan_id:
         return None
-    assigned = candidates.filter(id__in=enrolled_ids(benefit_plan_id))
+    group = noun == "group"
+    enrolled = programmes().enrolled(benefit_plan_id, group=group)
     return {
-        f"{noun}s_assigned_to_selected_programme": assigned,
-        f"{noun}s_not_assigned_to_selected_programme": candidates.exclude(id__in=assigned.values("id")),
+        f"{noun}s_assigned_to_selected_programme": candidates.filter(enrolled),
+        f"{noun}s_not_assigned_to_selected_programme": candidates.exclude(enrolled),
         f"{noun}_query_with_filters": candidates,
         "benefit_plan_id": benefit_plan_id,
         "status": status,
         "user": user,
+        "criteria": EnrolmentSelection(group=group, custom_filters=custom_filters, benefit_plan_id=benefit_plan_id,
+                                       status=status, user_id=getattr(user, "pk", None)),
     }
+
+
+# --- enrolment by criteria, stored instead of its rows -------------------------------------------------------
+ENROLMENT_SELECTION_KEY = "enrolment_selection"  # the key of an upload's json_ext holding its criteria
+_MAKER = object()  # "as the stored maker selects": the default user of a stored selection's queries
+
+
+class EnrolmentSelection:
+    """An enrolment by criteria as an approval step keeps it: individuals (without a household) or groups, the
+    custom filters, the plan and status, the maker (whose row security the selection keeps) and the snapshot
+    time — never the selected rows. Re-running it (:meth:`to_enrol`) answers, set-based:
+
+    * rows created after the snapshot are not part of the request;
+    * rows changed after it (``date_updated`` later) are skipped (:meth:`changed` counts them): the checker
+      approved what the maker saw;
+    * rows that no longer match (criteria, household, deletion, the maker's row security) or that were enrolled
+      meanwhile are not enrolled; groups without a live HEAD are skipped, as on the direct path.
+    """
+
+    def __init__(self, *, group, custom_filters, benefit_plan_id, status, user_id=None, snapshot=None):
+        self.group = bool(group)
+        self.custom_filters = list(custom_filters or [])
+        self.benefit_plan_id = str(benefit_plan_id) if benefit_plan_id else None
+        self.status = getattr(status, "value", status)
+        self.user_id = str(user_id) if user_id else None
+        self.snapshot = snapshot
+
+    def taken_now(self, **changes):
+        """This selection with its snapshot taken now (and ``changes``: e.g. the plan id as stored)."""
+        values = {"group": self.group, "custom_filters": self.custom_filters, "benefit_plan_id": self.benefit_plan_id,
+                  "status": self.status, "user_id": self.user_id, **changes}
+        return EnrolmentSelection(**values, snapshot=timezone.now())
+
+    def as_json(self):
+        return {"group": self.group, "custom_filters": self.custom_filters, "benefit_plan_id": self.benefit_plan_id,
+                "status": self.status, "user_id": self.user_id,
+                "snapshot": self.snapshot.isoformat() if self.snapshot else None}
+
+    @classmethod
+    def from_json(cls, data):
+        """The selection stored in ``data`` (an upload's ``json_ext[ENROLMENT_SELECTION_KEY]``), or None."""
+        if not isinstance(data, dict) or not data.get("snapshot"):
+            return None
+        return cls(group=data.get("group"), custom_filters=data.get("custom_filters"),
+                   benefit_plan_id=data.get("benefit_plan_id"), status=data.get("status"), user_id=data.get("user_id"),
+                   snapshot=parse_datetime(data["snapshot"]))
+
+    def user(self):
+        """The maker (None: the system, no row security)."""
+        if not self.user_id:
+            return None
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.filter(pk=self.user_id).first()
+
+    def _pending(self, user=_MAKER):
+        """Candidates as at the snapshot, not enrolled in the plan, as ``user`` selects them (default: the maker,
+        loaded; None: the system)."""
+        user = self.user() if user is _MAKER else user
+        select = groups_selectable if self.group else individuals_without_group
+        rows = select(self.custom_filters, user).filter(
+            Q(date_created__lte=self.snapshot) | Q(date_created__isnull=True))
+        if self.group:
+            rows = rows.filter(has_head())
+        return rows.exclude(programmes().enrolled(self.benefit_plan_id, group=self.group))
+
+    def to_enrol(self, user=_MAKER):
+        """The individuals (groups) the approval enrols: pending and unchanged since the snapshot."""
+        return self._pending(user).filter(Q(date_updated__lte=self.snapshot) | Q(date_updated__isnull=True))
+
+    def changed(self, user=_MAKER):
+        """Pending candidates changed after the snapshot: skipped, counted."""
+        return self._pending(user).filter(date_updated__gt=self.snapshot)
+
+    def people(self, user=_MAKER):
+        """The individuals the approval concerns: those enrolled, or the HEAD of each group enrolled."""
+        rows = self.to_enrol(user)
+        return heads_of(rows) if self.group else rows
+
+
+def enrolment_selection_of_upload(upload_id):
+    """``(upload, EnrolmentSelection or None)`` of an upload (``(None, None)`` when there is none)."""
+    upload = IndividualDataSourceUpload.objects.filter(pk=upload_id).first() if upload_id else None
+    if upload is None:
+        return None, None
+    json_ext = upload.json_ext if isinstance(upload.json_ext, dict) else {}
+    return upload, EnrolmentSelection.from_json(json_ext.get(ENROLMENT_SELECTION_KEY))
 
 
 # --- maker-checker mixins (tasks_management, optional) -----------------------------------------------------
@@ -184,7 +284,7 @@ class IndividualService(BaseService, UpdateChecker, DeleteChecker, signals="indi
     def select_individuals_to_benefit_plan(self, custom_filters, benefit_plan_id, status, user):
         """The selection of a confirmed enrolment (spec §6.4); a programme module enrols it (AFTER signal)."""
         return _selection("individual", individuals_without_group(custom_filters, user or self.user),
-                          programmes().individual_ids, benefit_plan_id, status, user)
+                          benefit_plan_id, status, user or self.user, custom_filters)
 
     @register_service_signal("individual_service.create_accept_enrolment_task", boundary=False)
     def create_accept_enrolment_task(self, individual_queryset, benefit_plan_id):
@@ -203,8 +303,9 @@ class IndividualDataSourceUploadService(BaseService):
 
     OBJECT_TYPE = IndividualDataSourceUpload
 
-    def open_upload(self, *, source_name, source_type, status=UploadStatus.PENDING):
-        upload = IndividualDataSourceUpload(source_name=source_name, source_type=source_type, status=status)
+    def open_upload(self, *, source_name, source_type, status=UploadStatus.PENDING, json_ext=None):
+        upload = IndividualDataSourceUpload(source_name=source_name, source_type=source_type, status=status,
+                                            json_ext=json_ext or {})
         upload.save(user=self.user)
         return upload
 
@@ -374,8 +475,8 @@ class GroupService(BaseService, CreateChecker, UpdateChecker):
 
     @register_service_signal("group_service.select_groups_to_benefit_plan", boundary=False)
     def select_groups_to_benefit_plan(self, custom_filters, benefit_plan_id, status, user):
-        return _selection("group", groups_selectable(custom_filters, user or self.user), programmes().group_ids,
-                          benefit_plan_id, status, user)
+        return _selection("group", groups_selectable(custom_filters, user or self.user), benefit_plan_id, status,
+                          user or self.user, custom_filters)
 
 
 # --- memberships --------------------------------------------------------------------------------

@@ -221,6 +221,7 @@ GRAPHQL_JWT = {
     "JWT_COOKIE_SAMESITE": "Lax",
     "JWT_PAYLOAD_HANDLER": "core.jwt.jwt_payload",
     "JWT_DECODE_HANDLER": "core.jwt.jwt_decode",
+    "JWT_GET_USER_BY_NATURAL_KEY_HANDLER": "core.jwt.get_user_by_natural_key",
     "JWT_ALLOW_ANY_CLASSES": [
         "core.schema.TokenAuth",
         "core.schema.VerifyToken",

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import HistoryModel, MutationLog, ObjectMutation, UUIDModel
+from core.models import HistoryModel, MutationLog, ObjectMutation, UUIDModel, acting_user_field
 
 
 class PaymentCycle(HistoryModel):
@@ -108,10 +108,8 @@ class Entitlement(HistoryModel):
     group_beneficiary = _reference("social_protection.GroupBeneficiary", related_name="entitlements", null=True)
     individual = _reference("individual.Individual", related_name="entitlements")
     group = _reference("individual.Group", null=True)
-    user_created = models.ForeignKey(settings.AUTH_USER_MODEL, models.DO_NOTHING, db_column="UserCreatedUUID",
-                                     related_name="entitlement_user_created", db_constraint=False, db_index=False)
-    user_updated = models.ForeignKey(settings.AUTH_USER_MODEL, models.DO_NOTHING, db_column="UserUpdatedUUID",
-                                     related_name="entitlement_user_updated", db_constraint=False, db_index=False)
+    user_created = acting_user_field("created", checked=False)
+    user_updated = acting_user_field("updated", checked=False)
     code = models.CharField(max_length=16, null=False)
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=False)
     currency = models.CharField(max_length=3, null=False)

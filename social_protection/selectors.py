@@ -154,3 +154,11 @@ class BeneficiaryProgrammes(Programmes):
 
     def plan_schema(self, plan_id):
         return plan_schema(plan_id)
+
+    def enrolled(self, plan_id=None, group=False):
+        """A semi-join: the outer individual (group) is a live beneficiary of ``plan_id`` (of any plan)."""
+        model, member = (GroupBeneficiary, "group_id") if group else (Beneficiary, "individual_id")
+        rows = model.objects.filter(**{member: OuterRef("pk")}, is_deleted=False)
+        if plan_id is not None:
+            rows = rows.filter(benefit_plan_id=plan_id)
+        return Exists(rows)

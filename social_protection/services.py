@@ -19,9 +19,14 @@ from core import bulk
 from core.errors import ensure_success
 from core.services import BaseService, output_result_success, service_operation
 from core.signals import register_service_signal
-from individual.selectors import head_memberships, individuals, upload_individual_ids
+from individual.selectors import has_head, head_memberships, individuals, upload_individual_ids
 from individual.selectors import groups as registry_groups
-from individual.services import IndividualDataSourceUploadService, UploadStatus
+from individual.services import (
+    ENROLMENT_SELECTION_KEY,
+    IndividualDataSourceUploadService,
+    UploadStatus,
+    enrolment_selection_of_upload,
+)
 from social_protection.apps import SocialProtectionConfig
 from social_protection.models import (
     BeneficiaryStatus,
@@ -199,20 +204,22 @@ class EnrollmentService:
     """Set-based enrolment of selected individuals / groups into a plan (spec §4.4).
 
     Every write is an ``INSERT … SELECT`` with its history rows (``core.bulk``), so the number of SQL
-    statements does not depend on how many individuals are enrolled.
+    statements does not depend on how many individuals are enrolled. With maker-checker, a selection made by
+    criteria (``criteria``: ``individual.services.EnrolmentSelection``, what the confirm mutations give) is
+    stored on its upload with a snapshot time — no row per selected individual — and re-run by the approval.
     """
 
     def __init__(self, user):
         self.user = user
 
     # ---- entry points (bound to individual's selection signals) ----
-    def enroll_individuals(self, individuals, benefit_plan_id, status, maker_checker=None):
-        return self._enroll(individuals, benefit_plan_id, status, maker_checker, group=False)
+    def enroll_individuals(self, individuals, benefit_plan_id, status, maker_checker=None, criteria=None):
+        return self._enroll(individuals, benefit_plan_id, status, maker_checker, group=False, criteria=criteria)
 
-    def enroll_groups(self, groups, benefit_plan_id, status, maker_checker=None):
-        return self._enroll(groups, benefit_plan_id, status, maker_checker, group=True)
+    def enroll_groups(self, groups, benefit_plan_id, status, maker_checker=None, criteria=None):
+        return self._enroll(groups, benefit_plan_id, status, maker_checker, group=True, criteria=criteria)
 
-    def _enroll(self, selection, benefit_plan_id, status, maker_checker, group):
+    def _enroll(self, selection, benefit_plan_id, status, maker_checker, group, criteria=None):
         if self.user is None or not getattr(self.user, "is_authenticated", False):
             raise ValidationError(_("Authentication required"))
         if maker_checker is None:
@@ -223,7 +230,7 @@ class EnrollmentService:
         with transaction.atomic():  # the plan row stays locked until every row of the enrolment is written
             plan = self._locked_plan(benefit_plan_id, group)
             if maker_checker:
-                return self._create_enrollment_task(selection, plan, status, group)
+                return self._create_enrollment_task(selection, plan, status, group, criteria)
             count = (self._insert_group_beneficiaries if group else self._insert_beneficiaries)(
                 selection, plan, status, timezone.now())
             return {"enrolled": count, "benefit_plan_id": str(plan.id), "status": status}
@@ -243,11 +250,17 @@ class EnrollmentService:
 
     @staticmethod
     def _candidates(selection, plan, group):
-        """The selected live individuals (groups with a head) not yet in the plan."""
-        rows = (registry_groups() if group else individuals()).filter(
-            id__in=selection.order_by().values("id"), is_deleted=False)
+        """The selected live individuals (groups with a head) not yet in the plan, in one pass: a selection of
+        registry rows without joins is filtered as it is (no ``id IN (selection)`` re-join, no DISTINCT)."""
+        registry = registry_groups() if group else individuals()
+        query = selection.query
+        if selection.model is registry.model and not query.is_sliced and not query.distinct \
+                and len(query.alias_map) <= 1 and query.group_by is None:
+            rows = selection.filter(is_deleted=False)  # one row per registry row: no join can repeat it
+        else:
+            rows = registry.filter(id__in=selection.order_by().values("id"), is_deleted=False)
         if group:
-            rows = rows.filter(Exists(head_memberships().filter(group_id=OuterRef("id"))))
+            rows = rows.filter(has_head())
         return rows.filter(_not_in_plan(GroupBeneficiary if group else Beneficiary, plan, "id"))
 
     def _insert(self, model, member, rows, plan, status, now, json_ext):
@@ -270,17 +283,28 @@ class EnrollmentService:
                             head_json)
 
     # ---- maker-checker path ----
-    def _create_enrollment_task(self, selection, plan, status, group):
+    def _create_enrollment_task(self, selection, plan, status, group, criteria=None):
+        """The upload, its record and ONE approval task. A selection by criteria is stored as its criteria and
+        snapshot (``upload.json_ext["enrolment_selection"]``, also on the record and the task); a bare queryset
+        (Python callers) cannot be stored, so its rows are staged as data sources of the upload."""
         now = timezone.now()
+        if criteria is not None:
+            criteria = criteria.taken_now(benefit_plan_id=plan.id, status=status)
+            stored = criteria.as_json()
         uploads = IndividualDataSourceUploadService(self.user)
         upload = uploads.open_upload(
             source_name=f"Enrollment into {plan.code} {timezone.localdate(now).isoformat()}",
             source_type="beneficiary group import" if group else "beneficiary import",
-            status=UploadStatus.WAITING_FOR_VERIFICATION)
-        record = BenefitPlanDataUploadRecords(data_upload_id=upload.id, benefit_plan=plan, workflow=ENROLLMENT_WORKFLOW,
-                                              json_ext={"group_aggregation_column": None})
+            status=UploadStatus.WAITING_FOR_VERIFICATION,
+            json_ext={ENROLMENT_SELECTION_KEY: stored} if criteria is not None else None)
+        record = BenefitPlanDataUploadRecords(
+            data_upload_id=upload.id, benefit_plan=plan, workflow=ENROLLMENT_WORKFLOW,
+            json_ext={"group_aggregation_column": None,
+                      **({ENROLMENT_SELECTION_KEY: stored} if criteria is not None else {})})
         record.save(user=self.user)
-        if group:
+        if criteria is not None:
+            count = criteria.to_enrol(self.user).count()  # the maker is the acting user
+        elif group:
             # one data source per HEAD member of each selected group not yet in the plan
             source = (head_memberships().filter(group_id__in=selection.order_by().values("id"),
                                                 group__is_deleted=False)
@@ -306,6 +330,7 @@ class EnrollmentService:
                 "benefit_plan_code": plan.code,
                 "beneficiary_status": status,
                 "number_of_records": count,
+                **({ENROLMENT_SELECTION_KEY: stored} if criteria is not None else {}),
             },
         }))
         return {"task_id": result["data"]["id"], "upload_id": str(upload.id),
@@ -334,15 +359,35 @@ class EnrollmentService:
 
     @service_operation("enroll")
     def enrol_upload(self, record, group, status):
-        """The approved enrolment: the upload's linked individuals (or their groups) become beneficiaries."""
+        """The approved enrolment. A selection by criteria is re-run as its maker made it (row security) and as
+        at its snapshot (see ``EnrolmentSelection``): the rows changed since are skipped and counted in the
+        record's ``json_ext["enrolment_result"]``. Otherwise the upload's linked individuals (or their groups)."""
         plan = self._locked_plan(record.benefit_plan_id, group)
-        linked = upload_individual_ids(record.data_upload_id)
         now = timezone.now()
-        if group:
+        _, criteria = enrolment_selection_of_upload(record.data_upload_id)
+        skipped = None
+        if criteria is not None:
+            maker = criteria.user()
+            if criteria.user_id and maker is None:
+                raise ValidationError(_("The maker of this enrolment no longer exists"))
+            rows = criteria.to_enrol(maker)
+            skipped = criteria.changed(maker).count()
+            insert = self._insert_group_beneficiaries if group else self._insert_beneficiaries
+            count = insert(rows, plan, status, now)
+        elif group:
+            linked = upload_individual_ids(record.data_upload_id)
             selected = registry_groups().filter(Exists(head_memberships().filter(
                 group_id=OuterRef("id"), individual_id__in=linked)))
             count = self._insert_group_beneficiaries(selected, plan, status, now)
         else:
+            linked = upload_individual_ids(record.data_upload_id)
             count = self._insert_beneficiaries(individuals().filter(id__in=linked), plan, status, now)
+        if skipped is not None:
+            record.json_ext = {**(record.json_ext or {}), "enrolment_result": {
+                "enrolled": count, "skipped_changed_after_snapshot": skipped, "approved_at": now.isoformat()}}
+            record.save(user=self.user)
         IndividualDataSourceUploadService(self.user).set_status(record.data_upload_id, UploadStatus.SUCCESS, {})
-        return output_result_success({"enrolled": count, "benefit_plan_id": str(plan.id)})
+        data = {"enrolled": count, "benefit_plan_id": str(plan.id)}
+        if skipped is not None:
+            data["skipped_changed_after_snapshot"] = skipped
+        return output_result_success(data)

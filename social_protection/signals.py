@@ -20,7 +20,8 @@ def _selection(result, prefix):
 
 
 def on_individuals_selected(**kwargs):
-    """AFTER ``individual_service.select_individuals_to_benefit_plan``: enrol the not-yet-enrolled set.
+    """AFTER ``individual_service.select_individuals_to_benefit_plan``: enrol the not-yet-enrolled set (with
+    maker-checker: store its criteria for the approval, see ``EnrollmentService``).
 
     Errors propagate on purpose: the confirm mutation then fails with the message and nothing is kept.
     """
@@ -32,7 +33,7 @@ def on_individuals_selected(**kwargs):
     user = selection.get("user") or getattr(kwargs.get("cls_"), "user", None)
     return EnrollmentService(user).enroll_individuals(
         selection["individuals_not_assigned_to_selected_programme"], selection["benefit_plan_id"],
-        selection["status"])
+        selection["status"], criteria=selection.get("criteria"))
 
 
 def on_groups_selected(**kwargs):
@@ -43,7 +44,8 @@ def on_groups_selected(**kwargs):
         return None
     user = selection.get("user") or getattr(kwargs.get("cls_"), "user", None)
     return EnrollmentService(user).enroll_groups(
-        selection["groups_not_assigned_to_selected_programme"], selection["benefit_plan_id"], selection["status"])
+        selection["groups_not_assigned_to_selected_programme"], selection["benefit_plan_id"], selection["status"],
+        criteria=selection.get("criteria"))
 
 
 def _completed_task(kwargs):

@@ -391,7 +391,7 @@ def test_download_errors(officer, make_ticket):
 # --- cost ------------------------------------------------------------------------------------------------------
 # 2 statements to authenticate, the page (first + 1 rows, tickets joined), nothing per row; the rights read twice
 # from the cache, and the caller's allowed locations (an interactive user) when the registry is installed
-AUTH_SQL, PAGE_SQL = 2, 1
+AUTH_SQL, PAGE_SQL = 1, 1
 
 
 def _cost(client, query):

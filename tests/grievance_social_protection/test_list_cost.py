@@ -40,10 +40,10 @@ FE_COMMENTS = """
 COMMENTS_WITH_TICKETS = ("{ comments(first: %d) { totalCount edges { node { comment commenterTypeName "
                          "ticket { code title reporterTypeName reporterFirstName clientMutationId } } } } }")
 
-# Every request: 2 SQL statements to authenticate (token revocation, user) and 2 cache reads (the rights
+# Every request: 1 SQL statement to authenticate (the user with the token's revocation) and 2 cache reads (the rights
 # generation and the user's rights, memoised for the request). Every list: its count and its page, then one
 # statement per link type on the page (reporters / commenters) and per batch loader (client mutation ids).
-AUTH_SQL, CACHE_READS = 2, 2
+AUTH_SQL, CACHE_READS = 1, 2
 PAGE_SQL = 1  # these pages hold the whole list: its length is known without a count
 # issue 10: reporters / commenters are read under the registry's row security (in the link type's own statement);
 # a restricted caller (the officer, an interactive user) reads their allowed locations once per request: 2 more
@@ -80,7 +80,7 @@ def test_ticket_list_cost_is_the_same_for_10_and_100_rows(officer, gql, admin_us
     client = gql(officer)
     for reporter in _reporters(10, admin_user):
         TicketFactory(reporter=reporter, acting_user=officer)
-    expected = (AUTH_SQL + PAGE_SQL + len(_link_kinds(admin_user)), CACHE_READS + LOCATION_READS)  # 6 SQL, 4 reads
+    expected = (AUTH_SQL + PAGE_SQL + len(_link_kinds(admin_user)), CACHE_READS + LOCATION_READS)  # 5 SQL, 4 reads
     assert _cost(client, FE_TICKETS % 10) == expected
     for reporter in _reporters(90, admin_user):
         TicketFactory(reporter=reporter, acting_user=officer)
@@ -98,7 +98,7 @@ def test_comment_list_cost_is_the_same_for_10_and_100_rows(officer, gql, admin_u
     ticket = TicketFactory(acting_user=officer)
     for commenter in _reporters(10, admin_user):
         CommentFactory(ticket=ticket, commenter=commenter, acting_user=officer)
-    expected = (AUTH_SQL + PAGE_SQL + len(_link_kinds(admin_user)), CACHE_READS + LOCATION_READS)  # 6 SQL, 4 reads
+    expected = (AUTH_SQL + PAGE_SQL + len(_link_kinds(admin_user)), CACHE_READS + LOCATION_READS)  # 5 SQL, 4 reads
     assert _cost(client, FE_COMMENTS % (ticket.id, 10)) == expected
     for commenter in _reporters(90, admin_user):
         CommentFactory(ticket=ticket, commenter=commenter, acting_user=officer)
@@ -119,7 +119,7 @@ def test_comments_with_their_tickets_cost_the_same_for_10_and_100_rows(officer, 
             CommentFactory(ticket=link.ticket, acting_user=officer)
 
     # the tickets come joined with the page; their reporters by type, their client mutation ids in one batch
-    expected = (AUTH_SQL + PAGE_SQL + len(_link_kinds(admin_user)) + 1, CACHE_READS + LOCATION_READS)  # 7 SQL
+    expected = (AUTH_SQL + PAGE_SQL + len(_link_kinds(admin_user)) + 1, CACHE_READS + LOCATION_READS)  # 6 SQL
     comments(10)
     assert _cost(client, COMMENTS_WITH_TICKETS % 10) == expected
     comments(90)

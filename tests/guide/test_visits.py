@@ -97,4 +97,4 @@ def test_list_cost_is_constant(gql, clerk, admin_user, village):
     assert small == large
     # rights generation, the user's access (rights, admin flag), location generation, allowed locations: per
     # request, never per row or per JSON field
-    assert small == (4, 4)
+    assert small == (3, 4)

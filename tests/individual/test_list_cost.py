@@ -54,9 +54,9 @@ def costs(client, query):
     return small, large, next(iter(pages[100].values()))
 
 
-# (SQL statements, cache reads): token + user, count, page (joined with the users who updated the rows); the rights
+# (SQL statements, cache reads): the user with its token check (one statement), count, page (joined with the users who updated the rows); the rights
 # generation and the user's rights entry read once per request, the clerk's allowed locations too
-COST = {"Admin": (4, 2), "clerk": (4, 4)}
+COST = {"Admin": (3, 2), "clerk": (3, 4)}
 
 
 def test_individual_list_cost_is_constant(registry, gql, admin_user, clerk):

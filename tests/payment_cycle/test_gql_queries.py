@@ -494,8 +494,8 @@ def test_payment_cycle_list_cost_is_constant(gql, admin_user, make_user):
     officer = make_user("cycle-reader", rights=[200001])
     for user in (admin_user, officer):
         small, large, listed = _costs(gql(user), CYCLE_LIST)
-        # (statements, cache reads): token + user, count, page; the rights generation and entry once per request
-        assert small == large == (4, 2), (user, small, large)
+        # (statements, cache reads): the user with its token check (one statement), count, page; the rights generation and entry once per request
+        assert small == large == (3, 2), (user, small, large)
         assert listed[0]["code"] == "C000" and {n["status"] for n in listed} == {"PENDING"}
 
 
@@ -524,8 +524,8 @@ def test_entitlement_list_cost_is_constant(gql, admin_user, make_user, districts
         assert {n["benefitPlan"]["code"] for n in listed} == {"BPC"} and {n["paymentPlan"]["code"] for n in
                                                                           listed} == {"PPC"}
         assert [n["group"] and n["group"]["code"] for n in listed[:2]] == [None, "HH-COST"]
-    # the administrator: token + user, count, page (joined with every relation); rights generation and entry
-    assert costs["Admin"] == (4, 2), costs
+    # the administrator: the user with its token check (one statement), count, page (joined with every relation); rights generation and entry
+    assert costs["Admin"] == (3, 2), costs
     # the restricted clerk: plus which of the page's individuals and groups they may see (one statement each),
     # and their allowed locations (rights generation + entry, two cache reads, once per request)
-    assert costs["cost-clerk"] == (6, 4), costs
+    assert costs["cost-clerk"] == (5, 4), costs

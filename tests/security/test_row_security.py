@@ -131,7 +131,16 @@ def test_enrolment_by_criteria_enrols_only_the_callers_district(gql, world, cler
         assert_log_success(gql(clerk_a).mutate(name, {
             "customFilters": [], "benefitPlanId": str(target.id), "status": "ACTIVE"}))
     if maker_checker:
-        linked = set(IndividualDataSource.objects.values_list("individual_id", flat=True))
+        # nothing staged: each upload stores the criteria and the maker, whose row security the re-run keeps
+        from individual.models import IndividualDataSourceUpload
+        from individual.services import enrolment_selection_of_upload
+
+        assert not IndividualDataSource.objects.exists()
+        linked = set()
+        for upload in IndividualDataSourceUpload.objects.all():
+            _, selection = enrolment_selection_of_upload(upload.id)
+            assert selection.user_id == str(clerk_a.id)
+            linked |= set(selection.people().values_list("id", flat=True))
         assert linked == {world["a"]["loner"].id, world["a"]["head"].id}
     else:
         assert list(Beneficiary.objects.filter(benefit_plan=plan).values_list("individual_id", flat=True)) == [

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from core import bulk
 from core.test_helpers import assert_log_error, assert_log_success
 from individual.models import Group, Individual, IndividualDataSource, IndividualDataSourceUpload
-from individual.services import GroupService, IndividualService
+from individual.services import GroupService, IndividualService, enrolment_selection_of_upload
 from social_protection.models import BenefitPlanDataUploadRecords, Beneficiary, GroupBeneficiary
 from social_protection.services import EnrollmentService
 from tasks_management.models import Task
@@ -64,10 +64,14 @@ def test_enrollment_with_approval(gql, admin_user, checker, make_plan, make_indi
     upload = record.data_upload
     assert upload.source_type == "beneficiary import" and upload.status == "WAITING_FOR_VERIFICATION"
     assert upload.source_name.startswith(f"Enrollment into {plan.code} ")
-    sources = IndividualDataSource.objects.filter(upload=upload)
-    assert {s.individual_id for s in sources} == {i.id for i in selected}
-    assert IndividualDataSource.history.filter(upload_id=upload.id).count() == 3
+    # the criteria and the snapshot are stored, not a copy of each selected row
+    assert not IndividualDataSource.objects.filter(upload=upload).exists()
+    stored = upload.json_ext["enrolment_selection"]
+    assert stored["custom_filters"] == ["number_of_children__gt__integer=1"] and stored["group"] is False
+    assert stored["user_id"] == str(admin_user.id) and stored["snapshot"] and stored["status"] == "ACTIVE"
+    assert record.json_ext["enrolment_selection"] == stored
     task = Task.objects.get(entity_id=str(record.id))
+    assert task.json_ext["number_of_records"] == 3 and task.json_ext["enrolment_selection"] == stored
     assert task.source == "import_valid_items" and task.business_event == "validation-enrollment"
     assert task.status == "ACCEPTED"  # routed to the checkers' group
     assert task.json_ext["beneficiary_status"] == "ACTIVE" and task.json_ext["data_upload_id"] == str(upload.id)
@@ -85,6 +89,9 @@ def test_enrollment_with_approval(gql, admin_user, checker, make_plan, make_indi
     assert Beneficiary.history.filter(benefit_plan_id=plan.id, history_type="+").count() == 3
     upload.refresh_from_db()
     assert upload.status == "SUCCESS"
+    record.refresh_from_db()
+    assert record.json_ext["enrolment_result"]["enrolled"] == 3
+    assert record.json_ext["enrolment_result"]["skipped_changed_after_snapshot"] == 0
 
 
 def test_rejection_enrolls_nothing(gql, admin_user, checker, make_plan, make_individual):
@@ -170,8 +177,13 @@ def test_group_enrollment(admin_user, checker, make_plan, make_individual, make_
     GroupService(admin_user).select_groups_to_benefit_plan([], str(plan.id), "POTENTIAL", admin_user)
     record = BenefitPlanDataUploadRecords.objects.get(benefit_plan=plan)
     assert record.data_upload.source_type == "beneficiary group import"
+    assert record.data_upload.json_ext["enrolment_selection"]["group"] is True
+    assert not IndividualDataSource.objects.filter(upload=record.data_upload).exists()
     task = Task.objects.get(business_event="validation-group-enrollment")
-    heads = set(IndividualDataSource.objects.filter(upload=record.data_upload).values_list("individual_id", flat=True))
+    assert task.json_ext["number_of_records"] == 2
+    # the people the checker is shown: the HEAD of each selected group (the stored selection, re-run)
+    _, stored = enrolment_selection_of_upload(record.data_upload_id)
+    heads = set(stored.people().values_list("id", flat=True))
     approve(checker, task)
     enrolled = GroupBeneficiary.objects.filter(benefit_plan=plan)
     assert heads == {head.id, lonely.id}

@@ -23,9 +23,9 @@ BENEFICIARY_LIST = """{ beneficiary(benefitPlan_Id: "%s", isDeleted: false, stat
   isEligible } } } }"""
 GROUP_BENEFICIARY_LIST = """{ groupBeneficiary(benefitPlan_Id: "%s", isDeleted: false, status: POTENTIAL, first: %d) {
   totalCount %s edges { node { id,jsonExt,group {uuid, id, code, head {uuid}},status,isEligible } } } }"""
-# (SQL statements, cache reads): token + user, the plan's criteria, count, page (joined with the plan and the
+# (SQL statements, cache reads): the user with its token check (one statement), the plan's criteria, count, page (joined with the plan and the
 # individual or group); the rights generation and the user's rights entry read once per request
-COST = (5, 2)
+COST = (4, 2)
 # issue 10 (row security of nested members): a caller restricted by row security (the clerk, an interactive user
 # with no district) pays one more statement per page — which of the page's individuals / groups they may see —
 # and reads their allowed locations (rights generation + entry, 2 cache reads, once per request)

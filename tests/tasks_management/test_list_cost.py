@@ -70,7 +70,7 @@ def test_task_list_cost_is_constant(widget_tasks, gql, admin_user, checkers):
         small, large, data = _costs(gql(user), TASK_LIST)
         # token + user, count, page (groups joined), entities (one query per entity type), live executors, the
         # serializer's parent names; the rights generation and the user's rights entry read once
-        assert small == large == (7, 2), (user, small, large)
+        assert small == large == (6, 2), (user, small, large)
         nodes = [edge["node"] for edge in data["task"]["edges"]]
         assert all(len(node["taskGroup"]["taskexecutorSet"]["edges"]) == 3 for node in nodes)
         readable = [json.loads(node["businessData"]) for node in nodes]
@@ -94,8 +94,8 @@ def test_task_group_and_executor_list_costs_are_constant(gql, admin_user):
         TaskExecutorFactory(task_group=group)
     client = gql(admin_user)
     small, large, data = _costs(client, GROUP_LIST)
-    assert small == large == (5, 2)  # token + user, count, page, live executors with their users
+    assert small == large == (4, 2)  # token and user, count, page, live executors with their users
     assert all(len(edge["node"]["taskexecutorSet"]["edges"]) == 2 for edge in data["taskGroup"]["edges"])
     small, large, data = _costs(client, EXECUTOR_LIST)
-    assert small == large == (4, 2)  # token + user, count, page (users and groups joined)
+    assert small == large == (3, 2)  # token and user, count, page (users and groups joined)
     assert all(edge["node"]["taskGroup"]["code"].startswith("group-") for edge in data["taskExecutor"]["edges"])
