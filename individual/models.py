@@ -44,8 +44,10 @@ class Individual(HistoryBusinessModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["last_name", "first_name"], name="ind_individual_names_idx"),
-            models.Index(fields=["first_name"], name="ind_individual_first_name_idx"),
+            # the orders the lists page by: a name, then the primary key that closes every order (apply_order),
+            # so the first page and the key-sought ones read ten index entries, whatever a name's frequency
+            models.Index(fields=["last_name", "id"], name="ind_individual_last_name_idx"),
+            models.Index(fields=["first_name", "id"], name="ind_individual_first_name_id"),
             models.Index(fields=["dob"], name="ind_individual_dob_idx"),
             models.Index(fields=["is_deleted", "date_created"], name="ind_individual_del_created_idx"),
         ]
