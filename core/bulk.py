@@ -380,6 +380,9 @@ def insert_from_select(model, source_queryset, values, *, user, now=None, ignore
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            table = q(model._meta.db_table)
+            if table in select_sql:
+                select_sql, select_params = _chosen_first(cursor, model, table, fields, select_sql, select_params)
             sql, params = _with_history_cte(connection, model, f"INSERT INTO {target} {select_sql}{conflict}",
                                             list(select_params), user, now, HISTORY_CREATE, returning)
             cursor.execute(sql, params)
@@ -388,6 +391,18 @@ def insert_from_select(model, source_queryset, values, *, user, now=None, ignore
         # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT
         cursor.execute(f"INSERT INTO {target} SELECT * FROM ({select_sql}) WHERE true{conflict}", select_params)
         return _finish_sqlite_insert(cursor, connection, model, watermark, user, now, returning)
+
+
+def _chosen_first(cursor, model, table, fields, select_sql, select_params):
+    """Rows of a SELECT that reads the table they go into (``NOT EXISTS`` "not yet enrolled"), written to a
+    staging table first: inside the INSERT, a scan of that table for each row would also pass over every row the
+    INSERT has added so far (invisible to it, but read): quadratic. Answers the SELECT of the staged rows."""
+    staging = _quote(cursor.db, f"bulk_src_{model._meta.db_table}"[:60])
+    columns = ", ".join(_quote(cursor.db, f.column) for f in fields)
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
+    cursor.execute(f"TRUNCATE {staging}")
+    cursor.execute(f"INSERT INTO {staging} ({columns}) {select_sql}", select_params)
+    return f"SELECT {columns} FROM {staging}", []
 
 
 # --- updates ----------------------------------------------------------------------------------------------

@@ -166,3 +166,24 @@ def test_copy_text_keeps_every_character_a_save_keeps(admin_user, village, text)
     assert live(Widget, bulk_id) == live(Widget, saved.id)
     assert history_of(Widget, bulk_id) == history_of(Widget, saved.id)
     assert Widget.objects.get(id=bulk_id).name == text
+
+
+def test_a_select_reading_the_target_table_is_chosen_before_the_insert(admin_user, village):
+    """``INSERT … SELECT … WHERE NOT EXISTS (same table)``: PostgreSQL stages the chosen rows first (a per-row scan
+    of a table the INSERT is growing reads every row added so far: quadratic); the result is the same."""
+    from django.db.models import Exists, OuterRef
+    from django.db.models.functions import Concat
+
+    bulk.insert_rows(Widget, [{"name": f"w{i}", "location": village.id} for i in range(5)], user=admin_user)
+    bulk.insert_rows(Widget, [{"name": "w0-copy"}], user=admin_user)
+    missing = Widget.objects.filter(name__regex=r"^w\d$").filter(
+        ~Exists(Widget.objects.filter(name=Concat(OuterRef("name"), Value("-copy")))))
+    with CaptureQueriesContext(connection) as queries:
+        written = bulk.insert_from_select(Widget, missing, {"name": Concat(F("name"), Value("-copy"))},
+                                          user=admin_user)
+    assert written == 4
+    assert sorted(Widget.objects.filter(name__endswith="-copy").values_list("name", flat=True)) == [
+        f"w{i}-copy" for i in range(5)]
+    assert Widget.history.filter(name__endswith="-copy", history_type="+").count() == 5
+    staged = [q["sql"] for q in queries.captured_queries if "bulk_src_" in q["sql"]]
+    assert bool(staged) == (connection.vendor == "postgresql")
