@@ -4,13 +4,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import (
+    BulkWrittenRecord,
     HistoryBusinessModel,
     HistoryModel,
     Location,
     MutationLog,
     ObjectMutation,
     UUIDModel,
-    acting_user_field,
 )
 
 
@@ -25,17 +25,9 @@ def _rows_at_allowed_locations(model, queryset, user, prefix):
     return (model.objects.all() if queryset is None else queryset).filter(_location_q(user, prefix))
 
 
-# The registry's tables are written a million rows at a time (imports, enrolments): the acting users are not
-# checked row by row nor indexed (core.models.acting_user_field), nor indexed in the history tables, which are read
-# by record; a membership's group and individual are indexed by the composite indexes the lists use.
-BULK_WRITTEN_HISTORY_UNINDEXED = ("user_created", "user_updated")
-
-
-class Individual(HistoryBusinessModel):
-    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
-
-    user_created = acting_user_field("created", checked=False)
-    user_updated = acting_user_field("updated", checked=False)
+# The registry's tables are written a million rows at a time (imports, enrolments): BulkWrittenRecord; a
+# membership's group and individual are indexed by the composite indexes the lists use.
+class Individual(BulkWrittenRecord, HistoryBusinessModel):
     first_name = models.CharField(max_length=255, null=False)
     last_name = models.CharField(max_length=255, null=False)
     dob = models.DateField(null=False)
@@ -66,11 +58,7 @@ class Individual(HistoryBusinessModel):
         return queryset.filter(own | Q(id__in=via_group))
 
 
-class Group(HistoryBusinessModel):
-    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
-
-    user_created = acting_user_field("created", checked=False)
-    user_updated = acting_user_field("updated", checked=False)
+class Group(BulkWrittenRecord, HistoryBusinessModel):
     code = models.CharField(max_length=64, blank=False, null=False)
     json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
     location = models.ForeignKey(Location, models.DO_NOTHING, blank=True, null=True, related_name="groups")
@@ -89,7 +77,7 @@ class Group(HistoryBusinessModel):
         return _rows_at_allowed_locations(cls, queryset, user, "location")
 
 
-class GroupIndividual(HistoryModel):
+class GroupIndividual(BulkWrittenRecord, HistoryModel):
     class Role(models.TextChoices):
         HEAD = "HEAD", _("HEAD")
         SPOUSE = "SPOUSE", _("SPOUSE")
@@ -104,10 +92,6 @@ class GroupIndividual(HistoryModel):
         PRIMARY = "PRIMARY", _("PRIMARY")
         SECONDARY = "SECONDARY", _("SECONDARY")
 
-    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
-
-    user_created = acting_user_field("created", checked=False)
-    user_updated = acting_user_field("updated", checked=False)
     group = models.ForeignKey(Group, models.DO_NOTHING, db_index=False)
     individual = models.ForeignKey(Individual, models.DO_NOTHING, db_index=False)
     role = models.CharField(max_length=255, choices=Role.choices, null=True, blank=True)
@@ -165,13 +149,9 @@ class IndividualDataSourceUpload(HistoryModel):
         return f"{self.source_name} ({self.status})"
 
 
-class UploadedRecord(HistoryModel):
+class UploadedRecord(BulkWrittenRecord, HistoryModel):
     """One record of an upload: the raw data in ``json_ext``, its validation result, the registry row it became."""
 
-    HISTORY_UNINDEXED_FIELDS = BULK_WRITTEN_HISTORY_UNINDEXED
-
-    user_created = acting_user_field("created", checked=False)
-    user_updated = acting_user_field("updated", checked=False)
     upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True, db_index=False)
     validations = models.JSONField(default=dict, blank=True)
 

@@ -1,11 +1,10 @@
 """Payment cycles, payment plans (a rule configured for a benefit plan) and the entitlements they compute."""
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import HistoryModel, MutationLog, ObjectMutation, UUIDModel, acting_user_field
+from core.models import BulkWrittenRecord, HistoryModel, MutationLog, ObjectMutation, UUIDModel
 
 
 class PaymentCycle(HistoryModel):
@@ -94,7 +93,7 @@ def _reference(model, related_name="+", null=False):
                              db_constraint=False, db_index=False)
 
 
-class Entitlement(HistoryModel):
+class Entitlement(BulkWrittenRecord, HistoryModel):
     """The computed benefit of one enrolment in one cycle, for one payment plan."""
 
     # its history is read by entitlement and date: the history table indexes nothing else
@@ -108,8 +107,6 @@ class Entitlement(HistoryModel):
     group_beneficiary = _reference("social_protection.GroupBeneficiary", related_name="entitlements", null=True)
     individual = _reference("individual.Individual", related_name="entitlements")
     group = _reference("individual.Group", null=True)
-    user_created = acting_user_field("created", checked=False)
-    user_updated = acting_user_field("updated", checked=False)
     code = models.CharField(max_length=16, null=False)
     amount = models.DecimalField(max_digits=18, decimal_places=2, null=False)
     currency = models.CharField(max_length=3, null=False)

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import HistoryBusinessModel, HistoryModel, MutationLog, ObjectMutation, UUIDModel, acting_user_field
+from core.models import BulkWrittenRecord, HistoryBusinessModel, HistoryModel, MutationLog, ObjectMutation, UUIDModel
 
 
 class BeneficiaryStatus(models.TextChoices):
@@ -51,7 +51,7 @@ def enrolment_indexes(prefix, member):
             models.Index(fields=[member, "is_deleted"], name=f"{prefix}_{member}_del_idx")]
 
 
-class Enrolment(HistoryBusinessModel):
+class Enrolment(BulkWrittenRecord, HistoryBusinessModel):
     """A member of the registry enrolled in a plan of ``PLAN_TYPE`` (``TYPE_ERROR`` otherwise, on every save).
 
     Enrolment writes 100k rows at a time (``INSERT … SELECT``): the plan and the member are indexed only by the
@@ -65,8 +65,6 @@ class Enrolment(HistoryBusinessModel):
     # plans are closed or soft-deleted, never removed, and an enrolment locks its plan (select_for_update): the
     # reference is not re-checked for each of the 100k rows at commit (a third of an approval's time)
     benefit_plan = models.ForeignKey(BenefitPlan, models.DO_NOTHING, null=False, db_index=False, db_constraint=False)
-    user_created = acting_user_field("created", checked=False)
-    user_updated = acting_user_field("updated", checked=False)
     status = models.CharField(max_length=100, choices=BeneficiaryStatus.choices, null=False)
     json_ext = models.JSONField(default=dict, blank=True, null=True, db_column="Json_ext")
 
