@@ -6,6 +6,7 @@ statements whatever the number of rows:
 
 * :func:`insert_rows` (rows built in Python): PostgreSQL ``COPY`` (psycopg 3), ``executemany`` on SQLite;
 * :func:`insert_from_select` (rows computed by the database): ``INSERT … SELECT`` compiled by the ORM;
+  :func:`insert_from_sql` the same from a SELECT written in SQL (JSON aggregates, temporary tables);
 * :func:`update_with_history` and :func:`soft_delete_with_history`: one ``UPDATE`` over a queryset.
 
 ``ignore_conflicts=True`` adds ``ON CONFLICT DO NOTHING`` (idempotent re-runs: a row that hits a unique
@@ -383,14 +384,44 @@ def insert_from_select(model, source_queryset, values, *, user, now=None, ignore
             table = q(model._meta.db_table)
             if table in select_sql:
                 select_sql, select_params = _chosen_first(cursor, model, table, fields, select_sql, select_params)
-            sql, params = _with_history_cte(connection, model, f"INSERT INTO {target} {select_sql}{conflict}",
-                                            list(select_params), user, now, HISTORY_CREATE, returning)
-            cursor.execute(sql, params)
-            return _answer(cursor, model, returning)
-        watermark = _rowid_watermark(cursor, connection, model)
-        # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT
-        cursor.execute(f"INSERT INTO {target} SELECT * FROM ({select_sql}) WHERE true{conflict}", select_params)
-        return _finish_sqlite_insert(cursor, connection, model, watermark, user, now, returning)
+        return _insert_select(cursor, model, target, select_sql, select_params, user, now, conflict, returning)
+
+
+def _insert_select(cursor, model, target, select_sql, select_params, user, now, conflict, returning):
+    connection = cursor.db
+    if connection.vendor == "postgresql":
+        sql, params = _with_history_cte(connection, model, f"INSERT INTO {target} {select_sql}{conflict}",
+                                        list(select_params), user, now, HISTORY_CREATE, returning)
+        cursor.execute(sql, params)
+        return _answer(cursor, model, returning)
+    watermark = _rowid_watermark(cursor, connection, model)
+    # "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT
+    cursor.execute(f"INSERT INTO {target} SELECT * FROM ({select_sql}) WHERE true{conflict}", select_params)
+    return _finish_sqlite_insert(cursor, connection, model, watermark, user, now, returning)
+
+
+@_announced(lambda model: model)
+def insert_from_sql(model, select_sql, params=(), *, fields, user, now=None, returning=False,
+                    using=DEFAULT_DB_ALIAS):
+    """``INSERT INTO model SELECT …`` from a SELECT written in SQL, plus the history rows: for what the ORM
+    cannot say (JSON aggregates, temporary tables of a set-based step). ``select_sql`` yields the values of
+    ``fields`` (model field names), in that order; bookkeeping (a new id unless ``fields`` names it, acting
+    user, dates, version, not deleted) and the other fields' defaults are added as :func:`insert_from_select`
+    does."""
+    connection = connections[using]
+    now = now or timezone.now()
+    extra = {name: value for name, value in audit_values(model, user, now).items() if name not in fields}
+    extra = {**_default_values(model, [*fields, *extra]), **extra}
+    compiler = model._base_manager.using(using).none().query.get_compiler(using)
+    compiled = [compiler.compile(expression) for expression in extra.values()]
+    columns = [model._meta.get_field(name).column for name in [*fields, *extra]]
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    target = f"{q(model._meta.db_table)} ({', '.join(q(c) for c in columns)})"
+    select = (f"SELECT src.*{''.join(', ' + sql for sql, _ in compiled)} FROM ({select_sql}) src")
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        # the bookkeeping literals come first in the statement's text, then the SELECT's own parameters
+        return _insert_select(cursor, model, target, select, [*(p for _, ps in compiled for p in ps), *params],
+                              user, now, "", returning)
 
 
 def _chosen_first(cursor, model, table, fields, select_sql, select_params):

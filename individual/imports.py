@@ -24,11 +24,9 @@ What a programme adds (its plan, its schema, enrolment) comes in through :class:
 social_protection module drives the same engine without this module knowing it.
 """
 import logging
-import random
-import string
 import uuid
 from dataclasses import dataclass
-from itertools import groupby, islice
+from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -40,8 +38,8 @@ from django.utils import timezone
 
 from core import bulk, json_schema
 from core.tabular import CellError, HeaderRules, TabularError, open_table, parse_date, PARSERS
+from individual import households
 from individual.apps import IndividualConfig
-from individual.membership import group_json_ext
 from individual.models import (
     Group,
     GroupDataSource,
@@ -772,152 +770,21 @@ def _close_approval_tasks(job, user, events):
 # --------------------------------------------------------------------------------------------------------------
 # Households
 # --------------------------------------------------------------------------------------------------------------
-def _role(value):
-    return ROLES.get(str(value).casefold()) if value not in (None, "") else None
-
-
-def _recipient_type(value):
-    return {1: GroupIndividual.RecipientType.PRIMARY, 2: GroupIndividual.RecipientType.SECONDARY}.get(value)
-
-
-def _random_code():
-    return "".join(random.SystemRandom().choices(string.ascii_uppercase + string.digits, k=8))
-
-
 def build_households(job, rows_of_run, user, now, checked=None):
     """Group the individuals created from ``rows_of_run`` (data sources) by the aggregation column (rows without
     a value stay alone). With ``group_code`` a live group of that code is extended, else one is created with
     that code; any other column makes a new group with a random 8-character code per value. The groups
     wait for the checker (group data sources + ``import_group_valid_items`` task) when the target asks for
-    it, else they are written now. Answers the queryset of the groups written (none while waiting)."""
-    column = job.aggregation
-    rows = (rows_of_run
-            .annotate(key=KT(f"json_ext__{column}"), role=KT("json_ext__individual_role"),
-                      recipient=KT("json_ext__recipient_info"))
-            .filter(key__isnull=False)
-            .order_by("key", "validations__row", "id").values_list("key", "individual_id", "role", "recipient")
-            .iterator(chunk_size=BATCH_ROWS))
-    payloads = (_payload(column, key, members) for key, members in groupby(rows, key=lambda r: r[0]))
+    it, else they are written now (``individual.households``, set-based). Answers the queryset of the groups
+    written (none while waiting)."""
     if checked is None:
         checked = job.target.group_upload_checked and bool(IndividualConfig.enable_maker_checker_for_group_upload)
     if checked:
-        count = 0
-        for batch in _batches(payloads, BATCH_ROWS // 5):
-            _attach_existing_groups(batch)
-            count += bulk.insert_rows(GroupDataSource, ({"upload_id": job.upload.id, "json_ext": p,
-                                                         "validations": {"validation_errors": []}}
-                                                        for p in batch), user=user, now=now)
-        if count:
+        if households.stage(rows_of_run, job.aggregation, job.upload.id, user, now):
             _group_task(job)
         return Group.objects.none()
-    written = []
-    for batch in _batches(payloads, BATCH_ROWS // 5):
-        _attach_existing_groups(batch)
-        written += materialise(batch, user, now, need_head=job.target.household_needs_head)
-    return Group.objects.filter(id__in=written) if written else Group.objects.none()
-
-
-def _payload(column, key, members):
-    code = str(key) if column == DEFAULT_AGGREGATION else _random_code()
-    return {"code": code, "individuals_data": [
-        {"individual_id": str(individual_id), "role": _role(role),
-         "recipient_type": _recipient_type(int(recipient) if str(recipient or "").lstrip("-").isdigit() else None)}
-        for _, individual_id, role, recipient in members]}
-
-
-def _attach_existing_groups(payloads):
-    """A payload whose code names a live group gets its ``id`` (the group is extended, oldest first); one that
-    named a group deleted since (households waiting for their checker) makes a new group."""
-    codes = {p["code"] for p in payloads}
-    existing = {}
-    for group_id, code in Group.objects.filter(code__in=codes, is_deleted=False).order_by("-date_created", "-id") \
-            .values_list("id", "code"):
-        existing[code] = str(group_id)  # the oldest wins: it is written last
-    for payload in payloads:
-        if payload["code"] in existing:
-            payload["id"] = existing[payload["code"]]
-        else:
-            payload.pop("id", None)
-
-
-def _align(members, has_head, has_primary, need_head=False):
-    """One HEAD and one PRIMARY per household (the group's own first; else the file's first); a household
-    without either gets its first member as both (individual.md §6.2); with ``need_head`` a household still
-    without a HEAD gets one: its primary recipient (else its first member)."""
-    for member in members:
-        if member["role"] == GroupIndividual.Role.HEAD:
-            if has_head:
-                member["role"] = None
-            has_head = True
-        if member["recipient_type"] == GroupIndividual.RecipientType.PRIMARY:
-            if has_primary:
-                member["recipient_type"] = None
-            has_primary = True
-    if members and not has_primary:
-        members[0]["recipient_type"] = GroupIndividual.RecipientType.PRIMARY
-        if not has_head:
-            members[0]["role"] = GroupIndividual.Role.HEAD
-            has_head = True
-    if members and need_head and not has_head:
-        # the primary recipient speaks for the household: they head it
-        head = next((m for m in members if m["recipient_type"] == GroupIndividual.RecipientType.PRIMARY), members[0])
-        head["role"] = GroupIndividual.Role.HEAD
-
-
-class _Member:
-    __slots__ = ("id", "first_name", "last_name", "json_ext")
-
-    def __init__(self, id, first_name, last_name, json_ext):
-        self.id, self.first_name, self.last_name, self.json_ext = id, first_name, last_name, json_ext
-
-
-def materialise(payloads, user, now, need_head=False):
-    """Write the households of ``payloads`` (GroupService payloads; ``id`` = extend that group; ``source``
-    = the group data source it came from, linked to the group): groups, memberships and the groups'
-    json_ext, set-based. Answers the ids of the groups written or extended."""
-    individual_ids = {m["individual_id"] for p in payloads for m in p["individuals_data"]}
-    # a member deleted while the household waited for its checker is left out
-    people = {str(i): _Member(i, f, l, j) for i, f, l, j in Individual.objects.filter(
-        id__in=individual_ids, is_deleted=False).values_list("id", "first_name", "last_name", "json_ext")}
-    extended = [p["id"] for p in payloads if p.get("id")]
-    current = {}
-    for group_id, individual_id, role, recipient, first, last, json_ext in (
-            GroupIndividual.objects.filter(group_id__in=extended, is_deleted=False)
-            .order_by("date_created", "id")
-            .values_list("group_id", "individual_id", "role", "recipient_type", "individual__first_name",
-                         "individual__last_name", "individual__json_ext")):
-        current.setdefault(str(group_id), []).append((_Member(individual_id, first, last, json_ext), role, recipient))
-    groups, memberships, updates, links, touched = [], [], [], [], []
-    for payload in payloads:
-        group_id = payload.get("id") or str(payload.get("source") or uuid.uuid4())
-        existing = current.get(group_id, [])
-        members = [dict(m) for m in payload["individuals_data"] if m["individual_id"] in people]
-        _align(members, any(r == "HEAD" for _, r, _ in existing), any(t == "PRIMARY" for _, _, t in existing),
-               need_head)
-        rows = existing + [(people[m["individual_id"]], m["role"], m["recipient_type"]) for m in members]
-        json_ext = group_json_ext({}, rows)
-        memberships += [{"group_id": group_id, "individual_id": m["individual_id"], "role": m["role"],
-                         "recipient_type": m["recipient_type"], "json_ext": {}} for m in members]
-        if payload.get("id"):
-            updates.append({"id": group_id, "json_ext": json_ext})
-        else:
-            groups.append({"id": group_id, "code": payload["code"], "json_ext": json_ext})
-        if payload.get("source"):
-            links.append({"id": payload["source"], "group": group_id})
-        touched.append(group_id)
-    bulk.insert_rows(Group, groups, user=user, now=now)
-    bulk.insert_rows(GroupIndividual, memberships, user=user, now=now)
-    if updates:
-        bulk.update_rows(Group, updates, fields=["json_ext"], user=user, now=now)
-    # a new group took its data source's id: those links are one set-based UPDATE; extended groups differ
-    same = [link["id"] for link in links if str(link["group"]) == str(link["id"])]
-    if same:
-        bulk.update_with_history(GroupDataSource.objects.filter(id__in=same), {"group_id": F("id")}, user=user,
-                                 now=now)
-    others = [link for link in links if str(link["group"]) != str(link["id"])]
-    if others:
-        bulk.update_rows(GroupDataSource, others, fields=["group"], user=user, now=now)
-    return touched
+    return households.write_from_rows(rows_of_run, job.aggregation, user, now,
+                                      need_head=job.target.household_needs_head)
 
 
 def _group_task(job):
@@ -952,33 +819,12 @@ def apply_groups(upload_id, user, accepted=None):
             pending = GroupDataSource.objects.filter(upload_id=upload_id, is_deleted=False, group__isnull=True)
             if accepted is not None:
                 pending = pending.filter(id__in=list(accepted))
-            now = timezone.now()
-            # oldest first: the households of an earlier partial approval keep their head. The ids are read
-            # first: the rows are written (linked to their group) while we go, and SQLite gives a cursor no
-            # isolation from writes to the table it reads
-            ids = list(pending.order_by("date_created", "id").values_list("id", flat=True))
-            for batch_ids in _batches(ids, BATCH_ROWS // 5):
-                payloads = dict(GroupDataSource.objects.filter(id__in=batch_ids).values_list("id", "json_ext"))
-                _materialise_in_waves([{**payloads[ds_id], "source": str(ds_id)} for ds_id in batch_ids], user, now)
+            # oldest first: the households of an earlier partial approval keep their head
+            households.write_from_sources(pending, user, timezone.now())
             return _settle(job, user)
     except Exception as exc:
         logger.exception("Applying the households of upload %s failed", upload_id)
         return fail(upload_id, user, "Task Resolve", f"Households could not be created ({exc.__class__.__name__})")
-
-
-def _materialise_in_waves(payloads, user, now):
-    """Payloads of one household can pile up (each partial approval of the rows adds one for the same
-    ``group_code``): one write handles a single payload per group, the next wave extends what the previous
-    one created. The waves number the payloads of the busiest household, not the rows."""
-    while payloads:
-        _attach_existing_groups(payloads)
-        wave, later, keys = [], [], set()
-        for payload in payloads:
-            key = payload.get("id") or payload["code"]
-            (later if key in keys else wave).append(payload)
-            keys.add(key)
-        materialise(wave, user, now)
-        payloads = later
 
 
 def reject(upload_id, user, ids, groups=False):

@@ -357,3 +357,41 @@ def test_failing_the_task_after_partial_approvals_keeps_what_was_approved(clerk,
     upload.refresh_from_db()
     assert upload.status == "PARTIAL_SUCCESS", upload.error
     assert memberships("H1") == {("Ann", "HEAD", "PRIMARY")}
+
+
+HOUSEHOLD_CASES = [
+    # no head, no primary: the first member is both
+    "Gia,Alpha,1990-01-02,gia@example.org,A1,0,true,none,HA,SON,",
+    "Hal,Alpha,1990-01-02,hal@example.org,A2,0,true,none,HA,DAUGHTER,",
+    # two heads, two primaries: the first of each keeps it, a second primary stays a member
+    "Ida,Beta,1990-01-02,ida@example.org,B1,0,true,none,HB,SPOUSE,1",
+    "Jon,Beta,1990-01-02,jon@example.org,B2,0,true,none,HB,head,1",
+    "Kim,Beta,1990-01-02,kim@example.org,B3,0,true,none,HB,HEAD,2",
+    # a primary but no head: no head is made up (the registry keeps such a household)
+    "Lou,Gamma,1990-01-02,lou@example.org,C1,0,true,none,HC,SON,",
+    "Max,Gamma,1990-01-02,max@example.org,C2,0,true,none,HC,MOTHER,1",
+]
+
+
+@pytest.mark.django_db
+def test_households_follow_the_alignment_rules_and_mirror_their_head(clerk, checker, schema):
+    from individual.membership import group_json_ext
+
+    upload = uploaded(clerk, HOUSEHOLD_CASES)
+    approve(checker)
+    approve(checker, "import_group_valid_items")
+    upload.refresh_from_db()
+    assert upload.status == "SUCCESS", upload.error
+    assert memberships("HA") == {("Gia", "HEAD", "PRIMARY"), ("Hal", "DAUGHTER", None)}
+    assert memberships("HB") == {("Ida", "SPOUSE", "PRIMARY"), ("Jon", "HEAD", None), ("Kim", None, "SECONDARY")}
+    assert memberships("HC") == {("Lou", "SON", None), ("Max", "MOTHER", "PRIMARY")}
+    for group in Group.objects.all():
+        rows = GroupIndividual.objects.filter(group=group, is_deleted=False).select_related("individual") \
+            .order_by("date_created", "id")
+        # the set-based json_ext is the one the per-row services compute
+        assert group.json_ext == group_json_ext({}, [(m.individual, m.role, m.recipient_type) for m in rows])
+        assert GroupDataSource.objects.get(group=group).id == group.id  # a new group takes its source's id
+    head = Individual.objects.get(first_name="Jon")
+    assert Group.objects.get(code="HB").json_ext["head_id"] == str(head.id)
+    assert Group.history.filter(history_type="+").count() == 3
+    assert GroupIndividual.history.filter(history_type="+").count() == len(HOUSEHOLD_CASES)
