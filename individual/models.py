@@ -92,11 +92,15 @@ class GroupIndividual(BulkWrittenRecord, HistoryModel):
         PRIMARY = "PRIMARY", _("PRIMARY")
         SECONDARY = "SECONDARY", _("SECONDARY")
 
-    group = models.ForeignKey(Group, models.DO_NOTHING, db_index=False)
-    individual = models.ForeignKey(Individual, models.DO_NOTHING, db_index=False)
+    # written by the hundred thousand with the groups and individuals they join (uploads): not re-checked row by
+    # row at commit (db_constraint=False); records of the registry are soft-deleted, never removed
+    group = models.ForeignKey(Group, models.DO_NOTHING, db_index=False, db_constraint=False)
+    individual = models.ForeignKey(Individual, models.DO_NOTHING, db_index=False, db_constraint=False)
     role = models.CharField(max_length=255, choices=Role.choices, null=True, blank=True)
     recipient_type = models.CharField(max_length=255, choices=RecipientType.choices, null=True, blank=True)
     json_ext = models.JSONField(default=dict, blank=True, db_column="Json_ext")
+
+    HISTORY_UNINDEXED_FIELDS = ("group", "individual", *BulkWrittenRecord.HISTORY_UNINDEXED_FIELDS)
 
     class Meta:
         verbose_name, verbose_name_plural = "group membership", "group memberships"
@@ -150,9 +154,16 @@ class IndividualDataSourceUpload(HistoryModel):
 
 
 class UploadedRecord(BulkWrittenRecord, HistoryModel):
-    """One record of an upload: the raw data in ``json_ext``, its validation result, the registry row it became."""
+    """One record of an upload: the raw data in ``json_ext``, its validation result, the registry row it became.
 
-    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True, db_index=False)
+    Its references (the upload, the registry row) are written with it a hundred thousand at a time and are not
+    re-checked row by row at commit (``db_constraint=False``): uploads and registry records are soft-deleted,
+    never removed. Its history is read by record: those columns are not indexed there."""
+
+    HISTORY_UNINDEXED_FIELDS = ("upload", *BulkWrittenRecord.HISTORY_UNINDEXED_FIELDS)
+
+    upload = models.ForeignKey(IndividualDataSourceUpload, models.DO_NOTHING, null=True, blank=True, db_index=False,
+                               db_constraint=False)
     validations = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -160,7 +171,9 @@ class UploadedRecord(BulkWrittenRecord, HistoryModel):
 
 
 class IndividualDataSource(UploadedRecord):
-    individual = models.ForeignKey(Individual, models.DO_NOTHING, null=True, blank=True)
+    HISTORY_UNINDEXED_FIELDS = ("individual", *UploadedRecord.HISTORY_UNINDEXED_FIELDS)
+
+    individual = models.ForeignKey(Individual, models.DO_NOTHING, null=True, blank=True, db_constraint=False)
 
     class Meta:
         verbose_name, verbose_name_plural = "uploaded individual row", "uploaded individual rows"
@@ -179,7 +192,9 @@ class IndividualDataUploadRecords(HistoryModel):
 
 
 class GroupDataSource(UploadedRecord):
-    group = models.ForeignKey(Group, models.DO_NOTHING, null=True, blank=True)
+    HISTORY_UNINDEXED_FIELDS = ("group", *UploadedRecord.HISTORY_UNINDEXED_FIELDS)
+
+    group = models.ForeignKey(Group, models.DO_NOTHING, null=True, blank=True, db_constraint=False)
 
     class Meta:
         verbose_name, verbose_name_plural = "uploaded group row", "uploaded group rows"

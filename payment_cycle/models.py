@@ -98,7 +98,7 @@ class Entitlement(BulkWrittenRecord, HistoryModel):
 
     # its history is read by entitlement and date: the history table indexes nothing else
     HISTORY_UNINDEXED_FIELDS = ("payment_cycle", "payment_plan", "benefit_plan", "beneficiary", "group_beneficiary",
-                                "individual", "group", "user_created", "user_updated")
+                                "individual", "group", *BulkWrittenRecord.HISTORY_UNINDEXED_FIELDS)
 
     payment_cycle = models.ForeignKey(PaymentCycle, models.DO_NOTHING, related_name="entitlements", db_index=False)
     payment_plan = models.ForeignKey(PaymentPlan, models.DO_NOTHING, related_name="entitlements", db_index=False)

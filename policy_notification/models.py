@@ -72,7 +72,7 @@ class FamilyNotification(HistoryModel):
 
 class NotificationIndication(HistoryModel):
     # its history is read by indication and date (a run writes 100,000 rows): no other history index
-    HISTORY_UNINDEXED_FIELDS = ("enrolment_type", "group", "user_created", "user_updated")
+    HISTORY_UNINDEXED_FIELDS = ("enrolment_type", "group", "user_created", "user_updated", "history_user")
 
     # the unique constraint's index starts with it: no index of its own (it misleads the planner). Both references
     # are copied from the enrolment by set-based writes (detection: 100,000 rows a run) and point at rows that are

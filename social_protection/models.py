@@ -81,7 +81,7 @@ class Enrolment(BulkWrittenRecord, HistoryBusinessModel):
 class Beneficiary(Enrolment):
     PLAN_TYPE = BenefitPlan.BenefitPlanType.INDIVIDUAL_TYPE
     TYPE_ERROR = _("Beneficiary must be associated with an individual benefit plan.")
-    HISTORY_UNINDEXED_FIELDS = ("benefit_plan", "individual", "user_created", "user_updated")
+    HISTORY_UNINDEXED_FIELDS = ("benefit_plan", "individual", *BulkWrittenRecord.HISTORY_UNINDEXED_FIELDS)
 
     individual = models.ForeignKey("individual.Individual", models.DO_NOTHING, null=False, db_index=False)
 
@@ -96,7 +96,7 @@ class Beneficiary(Enrolment):
 class GroupBeneficiary(Enrolment):
     PLAN_TYPE = BenefitPlan.BenefitPlanType.GROUP_TYPE
     TYPE_ERROR = _("Group beneficiary must be associated with a benefit plan type = GROUP.")
-    HISTORY_UNINDEXED_FIELDS = ("benefit_plan", "group", "user_created", "user_updated")
+    HISTORY_UNINDEXED_FIELDS = ("benefit_plan", "group", *BulkWrittenRecord.HISTORY_UNINDEXED_FIELDS)
 
     group = models.ForeignKey("individual.Group", models.DO_NOTHING, null=False, db_index=False)
 
