@@ -8,8 +8,8 @@ households of five) and, in a scratch database next to DATABASE_URL (Django's te
 destroyed afterwards), measures in the same run:
 
 (a) raw: the file read with Python's csv module and written into a bare copy of ``individual_individual``
-    (same columns and indexes, ``LIKE … INCLUDING ALL``) with ``COPY`` on PostgreSQL (``executemany`` on
-    SQLite): no checks, no history, no households;
+    (same columns and indexes, ``LIKE … INCLUDING ALL``; the same time-ordered ids) with ``COPY`` on PostgreSQL
+    (``executemany`` on SQLite): no checks, no history, no households;
 (b) pipeline: the upload through the engine as the maker (file checked and stored, every row typed and
     validated against the schema, uniqueness within the file and against the registry, data sources and
     their history rows), the checker's approval (individuals and their history rows, data sources linked),
@@ -28,9 +28,9 @@ import random
 import resource
 import tempfile
 import time
-import uuid
 
 import _setup
+from uuid6 import uuid7  # the pipeline's ids are time-ordered too (core.bulk): the same for both
 
 os.environ.pop("CELERY_BROKER_URL", None)  # the worker is this process: its memory is the one measured
 # the eager tasks log each run: keep the figures readable
@@ -111,7 +111,7 @@ def raw_copy(path, user):
         def rows():
             for cells in reader:
                 attributes = {k: cells[index[k]] for k in COLUMNS[3:]}
-                values = {"UUID": uuid.uuid4(), "isDeleted": False, "Json_ext": json.dumps(attributes),
+                values = {"UUID": uuid7(), "isDeleted": False, "Json_ext": json.dumps(attributes),
                           "DateCreated": now, "DateUpdated": now, "version": 1, "UserCreatedUUID": user.id,
                           "UserUpdatedUUID": user.id, "DateValidFrom": now, "first_name": cells[0],
                           "last_name": cells[1], "dob": cells[2]}

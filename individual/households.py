@@ -66,7 +66,8 @@ class _SQL:
         return f"({expression})::uuid" if self.postgres else f"replace({expression}, '-', '')"
 
     def new_uuid(self):
-        return "gen_random_uuid()" if self.postgres else "lower(hex(randomblob(16)))"
+        compiler = Group.objects.none().query.get_compiler(connection=connection)
+        return compiler.compile(bulk.NewUUID())[0]
 
     def random_code(self):
         random_index = "1 + floor(random() * 36)::int" if self.postgres else "1 + abs(random()) % 36"
