@@ -30,7 +30,7 @@ import tempfile
 import time
 
 import _setup
-from uuid6 import uuid7  # the pipeline's ids are time-ordered too (core.bulk): the same for both
+from uuid_utils.compat import uuid7  # the pipeline's ids are time-ordered too (core.bulk): the same for both
 
 os.environ.pop("CELERY_BROKER_URL", None)  # the worker is this process: its memory is the one measured
 # the eager tasks log each run: keep the figures readable

@@ -27,7 +27,7 @@ import uuid
 from itertools import islice
 
 import orjson
-from uuid6 import uuid7
+from uuid_utils.compat import uuid7  # stdlib uuid.UUID objects, generated in Rust
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import F, Value
@@ -209,12 +209,33 @@ class _RowPreparer:
         self.bookkeeping = {k: v for k, v in bookkeeping.items() if k in self.names}
         self.pk = model._meta.pk
         self.uuid_pk = isinstance(self.pk, models.UUIDField)
-        self.attnames = {key: field.attname for key, field in self.names.items()}
-        # per column: (attname, converter, default, whether the default is a callable to call per row)
-        self.plan = []
+        self.shapes = {}  # the keys of a row → how each column gets its value (rows of one call share their keys)
+
+    def _shape(self, keys):
+        """Per column, in table order: ``(ROW, key, convert)``, ``(CONSTANT, database value, None)``, ``(CALL,
+        default callable, convert)`` or ``(NEW_ID, key or None, convert)``; and the primary key's position.
+        Bookkeeping and constant defaults are converted once here, not per row."""
+        given = {}
+        for key in keys:
+            field = self.names.get(key)
+            if field is None:
+                raise ValueError(f"{self.model.__name__} has no field {key}")
+            given[field.attname] = key
+        shape = []
         for field, convert in zip(self.fields, self.converters):
-            default = field.default if field.has_default() else None
-            self.plan.append((field.attname, convert, default, callable(default)))
+            key = given.get(field.attname)
+            if field is self.pk and self.uuid_pk:
+                shape.append((_NEW_ID, key, convert))
+            elif key is not None:
+                shape.append((_ROW, key, convert))
+            else:
+                default = field.default if field.has_default() else None
+                if field.attname in self.bookkeeping or not callable(default):
+                    value = self.bookkeeping.get(field.attname, default)
+                    shape.append((_CONSTANT, value if convert is None or value is None else convert(value), None))
+                else:
+                    shape.append((_CALL, default, convert))
+        return shape, self.fields.index(self.pk)
 
     def _converter(self, field):
         kind = field.get_internal_type()
@@ -244,21 +265,34 @@ class _RowPreparer:
         return convert
 
     def prepare(self, row):
-        values = self.bookkeeping.copy()
-        attnames = self.attnames
-        for key, value in row.items():
-            attname = attnames.get(key)
-            if attname is None:
-                raise ValueError(f"{self.model.__name__} has no field {key}")
-            values[attname] = value
-        if values.get(self.pk.attname) is None and self.uuid_pk:
-            values[self.pk.attname] = uuid7()
+        """``(primary key, tuple of database values)`` of one row."""
+        keys = tuple(row)
+        try:
+            shape, pk_position = self.shapes[keys]
+        except KeyError:
+            shape, pk_position = self.shapes[keys] = self._shape(keys)
         out = []
         append = out.append
-        for attname, convert, default, call in self.plan:
-            value = values[attname] if attname in values else (default() if call else default)
+        pk = None
+        for kind, source, convert in shape:
+            if kind is _CONSTANT:
+                append(source)
+                continue
+            if kind is _ROW:
+                value = row[source]
+            elif kind is _NEW_ID:
+                value = row.get(source) if source is not None else None
+                if value is None:
+                    value = uuid7()
+                pk = value
+            else:
+                value = source()
             append(value if convert is None or value is None else convert(value))
-        return values[self.pk.attname], tuple(out)
+        return (pk if pk is not None else row.get(shape[pk_position][1]) if shape[pk_position][0] is _ROW
+                else out[pk_position]), tuple(out)
+
+
+_ROW, _CONSTANT, _CALL, _NEW_ID = "row", "constant", "call", "new id"
 
 
 def _batches(iterable, size):
@@ -320,14 +354,15 @@ def _copy_batch(cursor, connection, model, columns, prepared, user, now, ignore_
     columns_sql = ", ".join(q(c) for c in columns)
     historical = history_model(model)
     if not ignore_conflicts and not isinstance(model._meta.pk, models.AutoField):
-        # every row is written and its values are known here: COPY the live and the history rows
+        # every row is written: COPY the live rows; their history rows are copied by the server from them (by
+        # primary key, pages just written), which spares Python a second serialisation of every row
         _copy(cursor, table, columns_sql, (values for _, values in prepared))
+        ids = [pk for pk, _ in prepared]
         if historical is not None:
-            history_columns = [*(h for h, _ in _history_columns(model)), "history_date", "history_type",
-                               historical._meta.get_field("history_user").column]
-            _copy(cursor, q(historical._meta.db_table), ", ".join(q(c) for c in history_columns),
-                  (values + (now, HISTORY_CREATE, user.pk) for _, values in prepared))
-        return [pk for pk, _ in prepared] if returning else len(prepared)
+            written = f"(SELECT * FROM {table} WHERE {q(model._meta.pk.column)} = ANY(%s))"
+            sql, params = _history_insert_sql(connection, model, written, user, now, HISTORY_CREATE)
+            cursor.execute(sql, [*params, ids])
+        return ids if returning else len(prepared)
     staging = q(f"bulk_{model._meta.db_table}"[:60])
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
     cursor.execute(f"TRUNCATE {staging}")
