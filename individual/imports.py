@@ -14,7 +14,8 @@ The life of an upload::
     apply()        celery, after the checker's approval (all rows, or the ACCEPT ids of a partial vote):
                    individuals created with ``INSERT … SELECT`` from the valid rows (each individual takes
                    its data source's id, so linking the rows is one ``UPDATE``), households built from the
-                   aggregation column, beneficiaries enrolled → SUCCESS / PARTIAL_SUCCESS
+                   aggregation column (``individual.households``, in SQL), beneficiaries enrolled → SUCCESS /
+                   PARTIAL_SUCCESS
 
 Every write goes through ``core.bulk`` (history rows included) and the number of SQL statements depends on
 the number of batches, never on the number of rows of a batch. Progress counters live in the upload's
