@@ -274,7 +274,7 @@ class _RowPreparer:
         out = []
         append = out.append
         pk = None
-        for kind, source, convert in shape:
+        for position, (kind, source, convert) in enumerate(shape):
             if kind is _CONSTANT:
                 append(source)
                 continue
@@ -284,12 +284,13 @@ class _RowPreparer:
                 value = row.get(source) if source is not None else None
                 if value is None:
                     value = uuid7()
-                pk = value
             else:
                 value = source()
+            if position == pk_position:
+                pk = value
             append(value if convert is None or value is None else convert(value))
-        return (pk if pk is not None else row.get(shape[pk_position][1]) if shape[pk_position][0] is _ROW
-                else out[pk_position]), tuple(out)
+        # a primary key given as a constant default is only known converted
+        return (out[pk_position] if pk is None else pk), tuple(out)
 
 
 _ROW, _CONSTANT, _CALL, _NEW_ID = "row", "constant", "call", "new id"
