@@ -17,6 +17,9 @@ from django.db.models.lookups import GreaterThan, LessThan
 
 PREFIX = "arrayconnection:"
 _SALT = "core.gql.cursor"
+# No timestamp in the signature: a cursor names a row's place, not a moment, so the same page read twice (with or
+# without totalCount, a second apart) answers the same cursors.
+_SIGNER = signing.Signer(salt=_SALT)
 
 
 class _Row(models.Func):
@@ -85,7 +88,7 @@ def encode(offset, order=None, row=None):
     """The cursor of the row at ``offset`` (with its key when ``order`` allows one)."""
     text = f"{PREFIX}{offset}"
     if order is not None and row is not None:
-        text += "|" + signing.dumps([order.signature, order.key_of(row)], salt=_SALT, compress=True)
+        text += "|" + _SIGNER.sign_object([order.signature, order.key_of(row)], compress=True)
     return base64.b64encode(text.encode()).decode()
 
 
@@ -108,7 +111,7 @@ def decode(cursor, order=None):
     key = None
     if signed and order is not None:
         try:
-            signature, values = signing.loads(signed, salt=_SALT)
+            signature, values = _SIGNER.unsign_object(signed)
         except signing.BadSignature:
             values = None
         else:

@@ -131,3 +131,16 @@ def test_a_two_letter_search_can_use_the_trigram_index(admin_user, named):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "ind_individual_fn_trgm" in plan
+
+
+def test_the_same_page_read_later_has_the_same_cursors(admin_user, people, monkeypatch):
+    """A cursor names a row's place, not a moment: two reads a minute apart answer the same cursors (the frontend
+    compares them, and a count-or-not variant of the page must not differ by the clock)."""
+    import time
+    client = GQL(admin_user)
+    before, _ = page(client, "first: 3")
+    later = time.time() + 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    after, _ = page(client, "first: 3")
+    assert [e["cursor"] for e in after["edges"]] == [e["cursor"] for e in before["edges"]]
+    assert after["pageInfo"] == before["pageInfo"]
