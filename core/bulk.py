@@ -20,6 +20,8 @@ Every call that wrote rows sends :data:`bulk_written` (``sender`` the model, ``c
 counterpart of ``post_save``: what derives from a table (report summaries, caches) can follow without each bulk
 path calling it.
 """
+import datetime
+import decimal
 import functools
 import inspect
 import json
@@ -27,7 +29,7 @@ import uuid
 from itertools import islice
 
 import orjson
-from uuid_utils.compat import uuid7  # stdlib uuid.UUID objects, generated in Rust
+import uuid_utils
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import F, Value
@@ -193,14 +195,17 @@ def _answer(cursor, model, returning):
 
 # --- inserts from Python rows ----------------------------------------------------------------------------
 class _RowPreparer:
-    """Python row dicts → tuples of database values for the live table, with defaults and bookkeeping."""
+    """Python row dicts → rows for the live table, with defaults and bookkeeping: on PostgreSQL one line of
+    ``COPY`` text per row (formatted here, once per value: psycopg's per-value dumping cost as much as the
+    checks of an upload), on SQLite a tuple of database values."""
 
     def __init__(self, model, connection, user, now):
         self.model = model
         self.connection = connection
+        self.as_copy_text = connection.vendor == "postgresql"
         self.fields = _live_fields(model)
         self.names = {f.name: f for f in self.fields} | {f.attname: f for f in self.fields}
-        self.converters = [self._converter(f) for f in self.fields]
+        self.converters = [self.encoder(f) for f in self.fields]
         bookkeeping = {"is_deleted": False, "date_created": now, "date_updated": now, "version": 1}
         if history_model(model) is not None or _has_field(model, "user_created"):
             bookkeeping.update(user_created_id=user.pk, user_updated_id=user.pk)
@@ -232,10 +237,23 @@ class _RowPreparer:
                 default = field.default if field.has_default() else None
                 if field.attname in self.bookkeeping or not callable(default):
                     value = self.bookkeeping.get(field.attname, default)
-                    shape.append((_CONSTANT, value if convert is None or value is None else convert(value), None))
+                    shape.append((_CONSTANT, _NULL_TEXT if value is None and self.as_copy_text else
+                                  value if convert is None or value is None else convert(value), None))
                 else:
                     shape.append((_CALL, default, convert))
         return shape, self.fields.index(self.pk)
+
+    def encoder(self, field):
+        """Value → what the batch carries for ``field``: its ``COPY`` text (PostgreSQL), else its database
+        value; None when the value goes as it is."""
+        convert = self._converter(field)
+        if not self.as_copy_text:
+            return convert
+        if field.get_internal_type() == "JSONField":
+            return lambda value: _json_copy_text(convert(value))
+        if convert is None:
+            return _copy_text
+        return lambda value: _copy_text(convert(value))
 
     def _converter(self, field):
         kind = field.get_internal_type()
@@ -265,7 +283,8 @@ class _RowPreparer:
         return convert
 
     def prepare(self, row):
-        """``(primary key, tuple of database values)`` of one row."""
+        """``(primary key, row)`` of one row: its ``COPY`` line (PostgreSQL; the key as text) or its tuple of
+        database values."""
         keys = tuple(row)
         try:
             shape, pk_position = self.shapes[keys]
@@ -283,17 +302,53 @@ class _RowPreparer:
             elif kind is _NEW_ID:
                 value = row.get(source) if source is not None else None
                 if value is None:
-                    value = uuid7()
+                    value = uuid_utils.uuid7()
+                    if self.as_copy_text:  # its text needs no escaping
+                        pk = str(value)
+                        append(pk)
+                        continue
+                    value = uuid.UUID(bytes=value.bytes)
             else:
                 value = source()
             if position == pk_position:
                 pk = value
-            append(value if convert is None or value is None else convert(value))
+            if value is None:
+                append(_NULL_TEXT if self.as_copy_text else None)
+            else:
+                append(value if convert is None else convert(value))
+        if self.as_copy_text:  # the key as text, as the history rows' ANY(…) reads it back
+            return (out[pk_position] if pk is None else str(pk)), "\t".join(out)
         # a primary key given as a constant default is only known converted
         return (out[pk_position] if pk is None else pk), tuple(out)
 
 
 _ROW, _CONSTANT, _CALL, _NEW_ID = "row", "constant", "call", "new id"
+
+# PostgreSQL COPY text format: NULL is \N; a backslash, tab, newline or carriage return inside a value is escaped
+_NULL_TEXT = "\\N"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value):
+    """A database value as PostgreSQL ``COPY`` text."""
+    if value is None:
+        return _NULL_TEXT
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_COPY_ESCAPES)
+        return value
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, (datetime.date, datetime.time)):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, (int, float, decimal.Decimal, uuid.UUID)):
+        return str(value)
+    raise TypeError(f"core.bulk cannot write {type(value).__name__} values through COPY")
+
+
+def _json_copy_text(text):
+    # serialised JSON has no raw tab, newline or carriage return: only its backslashes need doubling
+    return text.replace("\\", "\\\\") if "\\" in text else text
 
 
 def _batches(iterable, size):
@@ -342,11 +397,13 @@ def _json_text(value):
         return _JSONText(json.dumps(value))
 
 
-def _copy(cursor, table_sql, columns_sql, tuples):
+def _copy(cursor, table_sql, columns_sql, lines):
+    """``COPY`` the prepared text ``lines`` (see :class:`_RowPreparer`) into the table, a few MB per write."""
     # the raw psycopg cursor: Django's error translation (IntegrityError …) is applied here by hand
     with cursor.db.wrap_database_errors, cursor.cursor.copy(f"COPY {table_sql} ({columns_sql}) FROM STDIN") as copy:
-        for values in tuples:
-            copy.write_row(values)
+        for chunk in _batches(lines, 5000):
+            chunk.append("")
+            copy.write("\n".join(chunk))
 
 
 def _copy_batch(cursor, connection, model, columns, prepared, user, now, ignore_conflicts, returning):
@@ -358,12 +415,13 @@ def _copy_batch(cursor, connection, model, columns, prepared, user, now, ignore_
         # every row is written: COPY the live rows; their history rows are copied by the server from them (by
         # primary key, pages just written), which spares Python a second serialisation of every row
         _copy(cursor, table, columns_sql, (values for _, values in prepared))
-        ids = [pk for pk, _ in prepared]
+        ids = [pk for pk, _ in prepared]  # their COPY text
         if historical is not None:
-            written = f"(SELECT * FROM {table} WHERE {q(model._meta.pk.column)} = ANY(%s))"
+            pk = model._meta.pk
+            written = f"(SELECT * FROM {table} WHERE {q(pk.column)} = ANY(CAST(%s AS {pk.db_type(connection)}[])))"
             sql, params = _history_insert_sql(connection, model, written, user, now, HISTORY_CREATE)
             cursor.execute(sql, [*params, ids])
-        return ids if returning else len(prepared)
+        return [model._meta.pk.to_python(pk) for pk in ids] if returning else len(prepared)
     staging = q(f"bulk_{model._meta.db_table}"[:60])
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
     cursor.execute(f"TRUNCATE {staging}")
@@ -542,7 +600,7 @@ def update_rows(model, rows, *, fields, user, now=None, batch_size=10000, using=
     preparer = _RowPreparer(model, connection, user, now)
     pk = model._meta.pk
     targets = [model._meta.get_field(name) for name in fields]
-    converters = [preparer._converter(f) for f in (pk, *targets)]
+    encoders = [preparer.encoder(f) for f in (pk, *targets)]
     bookkeeping = {}
     if _has_field(model, "version"):
         bookkeeping = {"date_updated": now, "user_updated": user.pk}
@@ -556,11 +614,15 @@ def update_rows(model, rows, *, fields, user, now=None, batch_size=10000, using=
     total = 0
 
     def values_of(row):
+        """The row's COPY line (PostgreSQL) or tuple of database values: its key first."""
         key = row.get("id", row.get(pk.name, row.get(pk.attname)))
         out = []
-        for field, convert, value in zip((pk, *targets), converters, (key, *(row[f] for f in fields))):
-            out.append(value if convert is None or value is None else convert(value))
-        return tuple(out)
+        for encode, value in zip(encoders, (key, *(row[f] for f in fields))):
+            if value is None:
+                out.append(_NULL_TEXT if preparer.as_copy_text else None)
+            else:
+                out.append(value if encode is None else encode(value))
+        return "\t".join(out) if preparer.as_copy_text else tuple(out)
 
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for batch in _batches(rows, batch_size):

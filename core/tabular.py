@@ -726,7 +726,7 @@ def parse_date(text):
     if not match:
         raise CellError(f"'{text}' is not a date in the format {DATE_FORMAT}")
     try:
-        return datetime.date(*(int(g) for g in match.groups()))
+        return datetime.date.fromisoformat(text)  # the pattern admits only what this reads as the same date
     except ValueError:
         raise CellError(f"'{text}' is not a valid date") from None
 

@@ -187,3 +187,30 @@ def test_a_select_reading_the_target_table_is_chosen_before_the_insert(admin_use
     assert Widget.history.filter(name__endswith="-copy", history_type="+").count() == 5
     staged = [q["sql"] for q in queries.captured_queries if "bulk_src_" in q["sql"]]
     assert bool(staged) == (connection.vendor == "postgresql")
+
+
+@pytest.mark.parametrize("text", ["tab\there", "new\nline", "back\\slash \\N", "cr\r", "\\."])
+def test_update_rows_copy_text_keeps_every_character(admin_user, village, text):
+    [bulk_id] = bulk.insert_rows(Widget, [{"name": "plain", "location": village.id}], user=admin_user,
+                                 returning=True)
+    attributes = {"note": text, "list": [text, None]}
+    assert bulk.update_rows(Widget, [{"id": bulk_id, "name": text, "json_ext": attributes, "location": None}],
+                            fields=["name", "json_ext", "location"], user=admin_user) == 1
+    row = Widget.objects.get(id=bulk_id)
+    assert (row.name, row.json_ext, row.location_id, row.version) == (text, attributes, None, 2)
+    assert Widget.history.filter(id=bulk_id).order_by("history_date")[1].name == text
+
+
+def test_insert_rows_writes_numbers_dates_and_given_ids_as_a_save_does(admin_user):
+    import datetime
+    import decimal
+
+    given = uuid.uuid4()
+    valid_from = datetime.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.timezone.utc)
+    ids = bulk.insert_rows(Contract, [{"id": given, "code": "C-D", "date_valid_from": valid_from,
+                                       "json_ext": {"amount": str(decimal.Decimal("12.50"))}},
+                                      {"code": "C-E"}], user=admin_user, returning=True)
+    assert ids[0] == given and isinstance(ids[1], uuid.UUID)
+    row = Contract.objects.get(id=given)
+    assert (row.code, row.date_valid_from, row.json_ext) == ("C-D", valid_from, {"amount": "12.50"})
+    assert Contract.history.filter(id=given).count() == 1
