@@ -7,6 +7,7 @@ import uuid
 from django.core.files.storage import default_storage
 from django.http import FileResponse, StreamingHttpResponse
 from rest_framework import status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
 from core.rights import has_rights
@@ -34,6 +35,20 @@ def requires(right):
         return checked
 
     return decorator
+
+
+class _FormatNamesTheFile(DefaultContentNegotiation):
+    """``?format=`` names the file to answer (csv, xlsx, pdf …), not one of DRF's renderers: answers that are
+    not the file (refusals, errors) are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def format_names_the_file(view):
+    """For a download endpoint taking ``?format=`` (put under ``@api_view``)."""
+    view.content_negotiation_class = _FormatNamesTheFile
+    return view
 
 
 def as_uuid(value):

@@ -6,11 +6,10 @@ import tempfile
 from django.http import FileResponse
 from rest_framework import status
 from rest_framework.decorators import api_view, parser_classes
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.rest import as_uuid, csv_response, refused, requires
+from core.rest import as_uuid, csv_response, format_names_the_file, refused, requires
 from core.tabular import neutralise
 from payment_cycle import payroll
 
@@ -20,18 +19,6 @@ QUERY = "payment_cycle.gql_query_payment_cycle_perms"
 UPDATE = "payment_cycle.gql_update_payment_cycle_perms"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FILE_FORMATS = ("csv", "xlsx")
-
-
-class _FormatIsTheFileFormat(DefaultContentNegotiation):
-    """``?format=`` names the file to download here, not one of DRF's renderers: answers (errors) are JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def file_format_param(view):
-    view.content_negotiation_class = _FormatIsTheFileFormat
-    return view
 
 
 def _refusal(exc):
@@ -55,7 +42,7 @@ def _uuid_param(value, name, required=False):
 
 
 @api_view(["GET"])
-@file_format_param
+@format_names_the_file
 @requires(QUERY)
 def payment_list(request):
     """The cycle's payable entitlements as CSV (streamed) or XLSX: ``payment_cycle`` (uuid), optional

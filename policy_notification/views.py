@@ -4,10 +4,9 @@ import logging
 from django.http import HttpResponse
 from rest_framework import status
 from rest_framework.decorators import api_view
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 
-from core.rest import csv_response, refused, requires
+from core.rest import csv_response, format_names_the_file, refused, requires
 from policy_notification import report
 
 logger = logging.getLogger(__name__)
@@ -16,20 +15,8 @@ REPORT_PERMS = "policy_notification.family_policy_notification_report_perms"
 FORMATS = ("pdf", "json", "csv")
 
 
-class _FormatIsTheReportFormat(DefaultContentNegotiation):
-    """``?format=`` chooses the report's output here, not one of DRF's renderers: refusals are JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def _report_format_param(view):
-    view.content_negotiation_class = _FormatIsTheReportFormat
-    return view
-
-
 @api_view(["GET"])  # DRF views are CSRF exempt (token or session auth of a GET)
-@_report_format_param
+@format_names_the_file
 @requires(REPORT_PERMS)
 def communication_by_notification_report(request):
     """``regionUuid``/``districtUuid``, ``officerUuid``, ``mode`` (0-4) or ``groupFilterJson``; ``format``

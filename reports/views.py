@@ -13,9 +13,8 @@ from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework.decorators import api_view
-from rest_framework.negotiation import DefaultContentNegotiation
 
-from core.rest import csv_response
+from core.rest import csv_response, format_names_the_file
 from reports import services
 from reports.pdf import render_pdf
 from reports.svg import chart_svg
@@ -63,20 +62,8 @@ def _answer(call):
         return JsonResponse({"success": False, "error": _message(exc)}, status=400)
 
 
-class _FormatIsTheReportFormat(DefaultContentNegotiation):
-    """``?format=`` chooses the report's output, not one of DRF's renderers."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-
-def _report_format(view):
-    view.content_negotiation_class = _FormatIsTheReportFormat
-    return view
-
-
 @api_view(["GET"])
-@_report_format
+@format_names_the_file
 def report_view(request, name):
     return _answer(lambda: report_file(request.user, name, request.query_params.get("format"),
                                        request.query_params))
@@ -112,7 +99,7 @@ def monthly_file(user, month, output):
 
 
 @api_view(["GET"])
-@_report_format
+@format_names_the_file
 def monthly_view(request, month):
     return _answer(lambda: monthly_file(request.user, month, request.query_params.get("format")))
 
