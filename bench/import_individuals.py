@@ -16,7 +16,8 @@ destroyed afterwards), measures in the same run:
     the household task's approval (groups and memberships with their history rows).
 
 Prints both in rows/s, the pipeline's phases and SQL statement count; the last line is
-``ratio=<(b)/(a)> peak_rss_mb=<peak RSS of this process, which is the worker: celery runs eagerly here>``.
+``ratio=<(b)/(a)> peak_rss_mb=<peak RSS of this process, which is the worker: celery runs eagerly here, plus
+that of its COPY helper process>``.
 """
 import argparse
 import csv
@@ -67,7 +68,9 @@ def write_csv(path, count):
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak plus its helper's (core.bulk's COPY writer, one at a time): the worker's memory."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 class StatementCounter:

@@ -25,17 +25,24 @@ import decimal
 import functools
 import inspect
 import json
+import logging
+import os
+import pickle
+import subprocess
+import sys
 import uuid
 from itertools import islice
 
 import orjson
 import uuid_utils
 from django.core.exceptions import FieldDoesNotExist
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.models import F, Value
 from django.db.models.sql import UpdateQuery
 from django.dispatch import Signal
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 HISTORY_CREATE, HISTORY_UPDATE = "+", "~"
 
@@ -366,6 +373,12 @@ def insert_rows(model, rows, *, user, now=None, ignore_conflicts=False, returnin
     user, dates, version 1, not deleted, ``date_valid_from``) is set as ``HistoryModel.save`` would. Answers
     the number of rows written (ids with ``returning``). No model validation runs here: validate first.
     """
+    return _insert_rows(model, rows, user=user, now=now, ignore_conflicts=ignore_conflicts, returning=returning,
+                        batch_size=batch_size, using=using)
+
+
+def _insert_rows(model, rows, *, user, now, ignore_conflicts=False, returning=False, batch_size=10000,
+                 using=DEFAULT_DB_ALIAS):
     connection = connections[using]
     now = now or timezone.now()
     preparer = _RowPreparer(model, connection, user, now)
@@ -406,21 +419,28 @@ def _copy(cursor, table_sql, columns_sql, lines):
             copy.write("\n".join(chunk))
 
 
+def _history_of_copied(connection, model, ids, user, now):
+    """``(sql, params)`` writing the history rows of the rows just copied, by primary key (``ids``: their text).
+    Every row is written when there is no conflict to skip: the server copies their history rows from the pages
+    just written, which spares Python a second serialisation of every row."""
+    q = lambda name: _quote(connection, name)  # noqa: E731
+    pk = model._meta.pk
+    written = (f"(SELECT * FROM {q(model._meta.db_table)} "
+               f"WHERE {q(pk.column)} = ANY(CAST(%s AS {pk.db_type(connection)}[])))")
+    sql, params = _history_insert_sql(connection, model, written, user, now, HISTORY_CREATE)
+    return sql, [*params, ids]
+
+
 def _copy_batch(cursor, connection, model, columns, prepared, user, now, ignore_conflicts, returning):
     q = lambda name: _quote(connection, name)  # noqa: E731
     table = q(model._meta.db_table)
     columns_sql = ", ".join(q(c) for c in columns)
     historical = history_model(model)
     if not ignore_conflicts and not isinstance(model._meta.pk, models.AutoField):
-        # every row is written: COPY the live rows; their history rows are copied by the server from them (by
-        # primary key, pages just written), which spares Python a second serialisation of every row
         _copy(cursor, table, columns_sql, (values for _, values in prepared))
         ids = [pk for pk, _ in prepared]  # their COPY text
         if historical is not None:
-            pk = model._meta.pk
-            written = f"(SELECT * FROM {table} WHERE {q(pk.column)} = ANY(CAST(%s AS {pk.db_type(connection)}[])))"
-            sql, params = _history_insert_sql(connection, model, written, user, now, HISTORY_CREATE)
-            cursor.execute(sql, [*params, ids])
+            cursor.execute(*_history_of_copied(connection, model, ids, user, now))
         return [model._meta.pk.to_python(pk) for pk in ids] if returning else len(prepared)
     staging = q(f"bulk_{model._meta.db_table}"[:60])
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
@@ -431,6 +451,133 @@ def _copy_batch(cursor, connection, model, columns, prepared, user, now, ignore_
     sql, params = _with_history_cte(connection, model, write, [], user, now, HISTORY_CREATE, returning)
     cursor.execute(sql, params)
     return _answer(cursor, model, returning)
+
+
+class BackgroundInserts:
+    """:func:`insert_rows` of a long stream of batches, each batch written and committed by a helper process on its
+    own connection while the caller prepares the next one: reading and checking a file in Python and the database
+    taking the previous batch overlap, on two cores (a thread would share Python's lock with the checks).
+
+    ``with BackgroundInserts(model, user=…) as inserts: inserts.write(rows)`` for each batch: the rows are prepared
+    here (defaults, bookkeeping, COPY text) and the call returns once the batch before it is written (one batch in
+    flight; its error is raised here, or on leaving the block). Each batch commits on its own, as a caller that
+    commits batch by batch would: the helper only runs on PostgreSQL outside a transaction, and from the second
+    batch (a small stream costs no process). Otherwise, and for models written through a staging table, ``write``
+    is :func:`insert_rows` in the caller's connection. :data:`bulk_written` is sent once, on leaving."""
+
+    def __init__(self, model, *, user, using=DEFAULT_DB_ALIAS):
+        self.model, self.user, self.using = model, user, using
+        self.connection = connections[using]
+        self.batches = self.written = 0
+        self.committed = 0  # rows known to be written (a batch in flight is not, yet)
+        self.process = None
+        self.no_helper = False  # set when the helper could not be started: the batches go in the caller's connection
+        self.in_flight = 0  # rows of the batch the helper is writing
+
+    def __enter__(self):
+        return self
+
+    def _can_run_apart(self):
+        return (self.connection.vendor == "postgresql" and not self.connection.in_atomic_block
+                and not isinstance(self.model._meta.pk, models.AutoField) and not self.no_helper)
+
+    def write(self, rows, now=None):
+        now = now or timezone.now()
+        self.batches += 1
+        if self.batches == 1 or not self._can_run_apart() or not self._start():
+            self._wait()
+            written = _insert_rows(self.model, rows, user=self.user, now=now, batch_size=2**31, using=self.using)
+            self.written += written
+            self.committed += written
+            return
+        preparer = _RowPreparer(self.model, self.connection, self.user, now)
+        prepared = [preparer.prepare(row) for row in rows]
+        if not prepared:
+            return
+        q = lambda name: _quote(self.connection, name)  # noqa: E731
+        columns = ", ".join(q(f.column) for f in preparer.fields)
+        statements = []
+        if history_model(self.model) is not None:
+            statements.append(_history_of_copied(self.connection, self.model, [pk for pk, _ in prepared],
+                                                 self.user, now))
+        lines = [line for _, line in prepared]
+        lines.append("")
+        self._wait()
+        self._send((f"COPY {q(self.model._meta.db_table)} ({columns}) FROM STDIN", "\n".join(lines), statements))
+        self.in_flight = len(prepared)
+        self.written += len(prepared)
+
+    def _start(self):
+        """The helper, started at the first batch it is to write; False when it cannot be."""
+        if self.process is not None:
+            return True
+        from django.conf import settings
+
+        params = {key: value for key, value in self.connection.get_connection_params().items()
+                  if isinstance(value, (str, int, float, bool)) or value is None}
+        try:
+            self.process = subprocess.Popen([sys.executable, "-m", "core.copy_worker"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, cwd=str(settings.BASE_DIR),
+                                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        except OSError:
+            logger.warning("No COPY helper process could be started: batches written one after the other",
+                           exc_info=True)
+            self.no_helper = True
+            return False
+        self._send(params)
+        return True
+
+    def _send(self, message):
+        try:
+            pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._wait()  # the helper is gone: its last word says why
+            raise DatabaseError("The bulk writer process stopped")
+
+    def _wait(self):
+        if not self.in_flight:
+            return
+        rows, self.in_flight = self.in_flight, 0
+        try:
+            status, detail = pickle.load(self.process.stdout)
+        except EOFError:
+            raise DatabaseError("The bulk writer process stopped") from None
+        if status != "ok":
+            raise DatabaseError(detail)
+        self.committed += rows
+
+    def _stop(self):
+        """Ends the helper (it has answered every batch sent); answers its exit status."""
+        try:
+            self._send(None)
+        except DatabaseError:
+            pass  # it has stopped already
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass  # a broken pipe: the same
+        try:
+            return self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def __exit__(self, exc_type, exc, traceback):
+        try:
+            if exc_type is None:
+                self._wait()
+            elif self.in_flight:
+                try:
+                    self._wait()  # finished either way before the caller cleans up; the block's error wins
+                except DatabaseError:
+                    pass
+        finally:
+            if self.process is not None and self._stop() != 0 and exc_type is None:
+                raise DatabaseError("The bulk writer process failed")
+        if exc_type is None and self.written:
+            bulk_written.send(sender=self.model, count=self.written)
+        return False
 
 
 def _executemany_batch(cursor, connection, model, columns, prepared, user, now, ignore_conflicts, returning):

@@ -505,7 +505,9 @@ def stage(upload_id, user, progress=None):
 
 def _stage_rows(job, user, progress):
     read = 0
-    with open_stored(job) as table:
+    # each batch commits on its own (a failure soft-deletes what was staged); a batch is written while the next
+    # one is read and checked
+    with open_stored(job) as table, bulk.BackgroundInserts(IndividualDataSource, user=user) as staged:
         checker = RowChecker(job.target, table.columns, job.update)
         report_progress(job.upload.id, columns=table.columns)
         for batch in _batches(table, BATCH_ROWS):
@@ -515,17 +517,14 @@ def _stage_rows(job, user, progress):
                 rows.append((row.number, values, errors))
             if job.update:
                 _check_update_keys(job, rows)
-            now = timezone.now()
-            with transaction.atomic():
-                bulk.insert_rows(IndividualDataSource, (
-                    {"upload_id": job.upload.id, "json_ext": values,
-                     "validations": {"validation_errors": errors, "row": number}}
-                    for number, values, errors in rows), user=user, now=now, batch_size=BATCH_ROWS)
+            staged.write([{"upload_id": job.upload.id, "json_ext": values,
+                           "validations": {"validation_errors": errors, "row": number}}
+                          for number, values, errors in rows])
             read += len(rows)
-            report_progress(job.upload.id, rows_read=read, rows_written=read)
+            report_progress(job.upload.id, rows_read=read, rows_written=staged.committed)
             if progress is not None:
                 progress(len(rows))
-    return {"rows_read": read, "rows_written": read}
+    return {"rows_read": read, "rows_written": staged.committed}  # the last batch waited for on leaving
 
 
 def _check_update_keys(job, rows):
