@@ -87,3 +87,20 @@ def test_without_a_helper_process_the_batches_go_one_after_the_other(admin_user,
             inserts.write(rows(batch))
     assert inserts.process is None and inserts.committed == 120
     assert Widget.objects.count() == Widget.history.count() == 120
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_helper_that_dies_is_an_error_not_a_hang(admin_user):
+    if connection.vendor != "postgresql":
+        pytest.skip("the helper process writes on PostgreSQL")
+    with pytest.raises(DatabaseError, match="bulk writer process stopped"):
+        with bulk.BackgroundInserts(Widget, user=admin_user) as inserts:
+            inserts.write(rows(0))
+            inserts.write(rows(1))
+            inserts.process.kill()  # e.g. the kernel's out-of-memory killer, while batch 1 may be in flight
+            inserts.process.wait()
+            inserts.write(rows(2))
+            inserts.write(rows(3))
+    assert not Widget.objects.filter(name__startswith="b2").exists()
+    assert not Widget.objects.filter(name__startswith="b3").exists()
+    assert Widget.objects.count() == Widget.history.count()  # whatever was written came with its history
