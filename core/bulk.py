@@ -410,13 +410,18 @@ def _json_text(value):
         return _JSONText(json.dumps(value))
 
 
+def _copy_data(lines):
+    """The ``COPY`` input of the prepared text ``lines`` (see :class:`_RowPreparer`): one per row, each ended."""
+    text = "\n".join(lines)
+    return text + "\n" if text else text
+
+
 def _copy(cursor, table_sql, columns_sql, lines):
-    """``COPY`` the prepared text ``lines`` (see :class:`_RowPreparer`) into the table, a few MB per write."""
+    """``COPY`` the prepared text ``lines`` into the table, a few MB per write."""
     # the raw psycopg cursor: Django's error translation (IntegrityError …) is applied here by hand
     with cursor.db.wrap_database_errors, cursor.cursor.copy(f"COPY {table_sql} ({columns_sql}) FROM STDIN") as copy:
         for chunk in _batches(lines, 5000):
-            chunk.append("")
-            copy.write("\n".join(chunk))
+            copy.write(_copy_data(chunk))
 
 
 def _history_of_copied(connection, model, ids, user, now):
@@ -500,10 +505,9 @@ class BackgroundInserts:
         if history_model(self.model) is not None:
             statements.append(_history_of_copied(self.connection, self.model, [pk for pk, _ in prepared],
                                                  self.user, now))
-        lines = [line for _, line in prepared]
-        lines.append("")
+        data = _copy_data(line for _, line in prepared)
         self._wait()
-        self._send((f"COPY {q(self.model._meta.db_table)} ({columns}) FROM STDIN", "\n".join(lines), statements))
+        self._send((f"COPY {q(self.model._meta.db_table)} ({columns}) FROM STDIN", data, statements))
         self.in_flight = len(prepared)
         self.written += len(prepared)
 
