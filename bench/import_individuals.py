@@ -15,7 +15,11 @@ destroyed afterwards), measures in the same run:
     their history rows), the checker's approval (individuals and their history rows, data sources linked),
     the household task's approval (groups and memberships with their history rows).
 
-Prints both in rows/s, the pipeline's phases and SQL statement count; the last line is
+On PostgreSQL, (c) the floor: only the rows an approved upload must leave behind (data sources, individuals,
+groups, memberships, group data sources, each with its history rows), read from the same file and ``COPY``-ed
+into bare copies of their tables with no check at all: what any pipeline keeping this contract writes at least.
+
+Prints (a) and (b) in rows/s, the pipeline's phases and SQL statement count, (c) by table; the last line is
 ``ratio=<(b)/(a)> peak_rss_mb=<peak RSS of this process, which is the worker: celery runs eagerly here, plus
 that of its COPY helper process>``.
 """
@@ -151,6 +155,98 @@ def raw_copy(path, user):
     return time.perf_counter() - started
 
 
+def floor_copy(path, user):
+    """(c): a lower bound of any pipeline keeping this contract: only the rows an approved upload must leave
+    behind, read from the file and ``COPY``-ed into bare copies of their tables (``LIKE … INCLUDING ALL``) with
+    no check at all: a data source per row with its two history rows (created, then linked to its individual:
+    here written linked, so the linking ``UPDATE`` costs nothing), an individual, a membership and, per household,
+    a group and a group data source (created, linked), each with its history row. Answers
+    ``{table: seconds}``; the data sources and their first history rows are the upload's share, the rest the
+    approvals'."""
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    user_id, upload_id = str(user.id), str(uuid_utils.uuid7())
+    bookkeeping = ["history_date", "history_type", "history_user_id"]
+    seconds = {}
+
+    def file_rows():
+        with open(path, newline="", encoding="utf-8") as source:
+            reader = csv.reader(source)
+            next(reader)
+            yield from enumerate(reader)
+
+    def copy(model, history, columns, lines):
+        """``lines``: (live row's text, its ids) → the table's COPY, then its history rows' (one per type)."""
+        table = model._meta.db_table
+        bare = f"bench_floor_{table}"[:63]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with connection.cursor() as cursor:
+            for name in (table, model.history.model._meta.db_table):
+                cursor.execute(f"DROP TABLE IF EXISTS {f'bench_floor_{name}'[:63]}")
+                cursor.execute(f"CREATE TABLE {f'bench_floor_{name}'[:63]} (LIKE {name} INCLUDING ALL)")
+            started = time.perf_counter()
+            written = []
+            with cursor.cursor.copy(f"COPY {bare} ({quoted}) FROM STDIN") as out:
+                batch = []
+                for line in lines:
+                    batch.append(line)
+                    if len(batch) == 5000:
+                        out.write("\n".join(batch) + "\n")
+                        written.extend(batch)
+                        batch = []
+                if batch:
+                    out.write("\n".join(batch) + "\n")
+                    written.extend(batch)
+            seconds[table] = time.perf_counter() - started
+            history_table = f"bench_floor_{model.history.model._meta.db_table}"[:63]
+            for kind in history:
+                started = time.perf_counter()
+                with cursor.cursor.copy(f"COPY {history_table} ({quoted}, {', '.join(bookkeeping)}) FROM STDIN") \
+                        as out:
+                    for k in range(0, len(written), 5000):
+                        out.write("".join(f"{line}\t{now}\t{kind}\t{user_id}\n" for line in written[k:k + 5000]))
+                seconds[f"{table} history {kind}"] = time.perf_counter() - started
+            for name in (table, model.history.model._meta.db_table):
+                cursor.execute(f"DROP TABLE {f'bench_floor_{name}'[:63]}")
+
+    from individual.models import Group, GroupDataSource, GroupIndividual, Individual, IndividualDataSource
+
+    audit = ["UUID", "isDeleted", "DateCreated", "DateUpdated", "version", "UserCreatedUUID", "UserUpdatedUUID"]
+    ids = {}
+
+    def data_sources():
+        for i, cells in file_rows():
+            ids[i] = str(uuid_utils.uuid7())
+            row = orjson.dumps(dict(zip(COLUMNS, cells))).decode()
+            yield "\t".join((ids[i], "f", now, now, "2", user_id, user_id, row, "{}", ids[i], upload_id))
+
+    copy(IndividualDataSource, "+~", audit + ["Json_ext", "validations", "individual_id", "upload_id"],
+         data_sources())
+
+    def individuals():
+        for i, cells in file_rows():
+            attributes = orjson.dumps({k: cells[j] for j, k in enumerate(COLUMNS) if 3 <= j < 8}).decode()
+            yield "\t".join((ids[i], "f", now, now, "1", user_id, user_id, now, cells[0], cells[1], cells[2],
+                             attributes))
+
+    copy(Individual, "+", audit + ["DateValidFrom", "first_name", "last_name", "dob", "Json_ext"], individuals())
+    households = {}
+    for i in range(len(ids)):
+        households.setdefault(i // 5, []).append(ids[i])
+    group_ids = {k: str(uuid_utils.uuid7()) for k in households}
+    copy(Group, "+", audit + ["DateValidFrom", "code", "Json_ext"], (
+        "\t".join((group_ids[k], "f", now, now, "1", user_id, user_id, now, f"HH{k:08d}",
+                   orjson.dumps({"head": members[0]}).decode())) for k, members in households.items()))
+    copy(GroupIndividual, "+", audit + ["group_id", "individual_id", "role", "recipient_type", "Json_ext"], (
+        "\t".join((str(uuid_utils.uuid7()), "f", now, now, "1", user_id, user_id, group_ids[k], member,
+                   "HEAD" if j == 0 else "\\N", "\\N", "{}"))
+        for k, members in households.items() for j, member in enumerate(members)))
+    copy(GroupDataSource, "+~", audit + ["Json_ext", "validations", "group_id", "upload_id"], (
+        "\t".join((group_ids[k], "f", now, now, "2", user_id, user_id, orjson.dumps(
+            {"code": f"HH{k:08d}", "members": [{"individual_id": m} for m in members]}).decode(), "{}",
+            group_ids[k], upload_id)) for k, members in households.items()))
+    return seconds
+
+
 def pipeline(path, count, maker, checker):
     """(b): upload → validation → approval → households, as the maker and the checker would."""
     from django.core.files import File
@@ -225,7 +321,18 @@ def main():
               f"  ({statements} SQL statements)")
         for name, seconds in phases.items():
             print(f"      {name:<28} {seconds:8.2f} s")
-        print(f"ratio={total / raw:.2f} peak_rss_mb={peak_rss_mb():.0f}")
+        worker_peak = peak_rss_mb()  # before (c), which keeps its rows in memory
+        if connection.vendor == "postgresql":
+            floor = floor_copy(path, maker)
+            print("(c) floor: only the rows an approved upload leaves, COPY-ed, no checks (PostgreSQL):")
+            for name, seconds in floor.items():
+                print(f"      {name:<56} {seconds:6.2f} s")
+            upload_share = sum(v for k, v in floor.items() if k.startswith("individual_individualdatasource")
+                               and not k.endswith("~"))
+            approvals = sum(floor.values()) - upload_share
+            print(f"    upload {upload_share:.2f} s + approvals {approvals:.2f} s = {sum(floor.values()):.2f} s"
+                  f" = {sum(floor.values()) / raw:.2f} x (a); (b) = {total / sum(floor.values()):.2f} x (c)")
+        print(f"ratio={total / raw:.2f} peak_rss_mb={worker_peak:.0f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
