@@ -451,3 +451,37 @@ def test_reading_a_200k_row_csv_keeps_memory_flat(tmp_path):
     assert count == 200_000
     assert size > 9_000_000
     assert peak < size / 20, f"peak {peak} bytes while reading a {size}-byte file"
+
+
+# --- the cycle collector while a table is open ----------------------------------------------------------------
+def test_an_open_table_runs_the_collector_less_often_and_closing_it_restores_the_thresholds():
+    import gc
+
+    before = gc.get_threshold()
+    with open_table(csv_bytes(PEOPLE)) as table:
+        assert gc.get_threshold() == (tabular.YOUNG_GENERATION_THRESHOLD, *before[1:])
+        assert [row.values["first_name"] for row in table] == ["José", "Françoise", "Renée"]
+    assert gc.get_threshold() == before
+
+
+def test_two_tables_open_at_once_share_the_setting_and_the_last_one_closed_restores_it():
+    import gc
+
+    before = gc.get_threshold()
+    first = open_table(csv_bytes(PEOPLE)).__enter__()
+    second = open_table(csv_bytes(PEOPLE)).__enter__()
+    first.close()
+    first.close()  # closing twice leaves the second reader's setting alone
+    assert gc.get_threshold()[0] == tabular.YOUNG_GENERATION_THRESHOLD
+    second.close()
+    assert gc.get_threshold() == before
+
+
+def test_a_failure_while_the_rows_are_read_restores_the_thresholds():
+    import gc
+
+    before = gc.get_threshold()
+    with pytest.raises(ZeroDivisionError):
+        with open_table(csv_bytes(PEOPLE)):
+            1 / 0
+    assert gc.get_threshold() == before
