@@ -698,8 +698,15 @@ def update_with_history(queryset, changes, *, user, now=None, returning=False, u
     bookkeeping = {}
     if _has_field(model, "version"):  # a HistoryModel: as its save() would
         bookkeeping = {"date_updated": now, "user_updated_id": user.pk, "version": F("version") + 1}
-    targets = model._base_manager.using(using).filter(pk__in=queryset.order_by().values("pk"))
-    query = targets.query.chain(UpdateQuery)
+    query = queryset.using(using).order_by().query
+    if query.is_sliced or query.distinct or query.combinator:
+        targets = model._base_manager.using(using).filter(pk__in=queryset.order_by().values("pk"))
+        query = targets.query.chain(UpdateQuery)
+    else:
+        # the queryset's own WHERE, as QuerySet.update() does (a join in it becomes "pk IN (…)" there): a
+        # "pk IN (the same rows)" around every update had joined each updated table with itself
+        query = query.chain(UpdateQuery)
+        query.annotations = {}
     query.add_update_values({**changes, **bookkeeping})
     update_sql, update_params = query.get_compiler(using).as_sql()
     if not update_sql:
