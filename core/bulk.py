@@ -19,10 +19,14 @@ each call is atomic on its own.
 Every call that wrote rows sends :data:`bulk_written` (``sender`` the model, ``count``), the set-based
 counterpart of ``post_save``: what derives from a table (report summaries, caches) can follow without each bulk
 path calling it.
+
+:func:`fewer_collections` runs Python's cycle collector less often while a stream of rows is built or checked in
+Python before it is written (the upload reader, the task rules' refresh, the notifications' run use it).
 """
 import datetime
 import decimal
 import functools
+import gc
 import inspect
 import json
 import logging
@@ -30,7 +34,9 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import uuid
+from contextlib import contextmanager
 from itertools import islice
 
 import orjson
@@ -96,6 +102,37 @@ def constant(value, model, field_name):
     if field.is_relation:
         field = field.target_field
     return Value(value, output_field=field)
+
+
+# --- Python-side batches -----------------------------------------------------------------------------------
+# Rows built or checked in Python live until their batch is written: a few container objects each (cells, values,
+# verdicts, the objects of a rule's context). With Python's default young-generation threshold (700) the cycle
+# collector ran every few rows and, as those objects aged, scanned whole batches again and again: a third of an
+# upload's Python time per row (28.7 µs → 19.3 µs for the individual pipeline's read + checks + COPY text), a
+# sixth of a full refresh of the task rules. The threshold is raised while such a stream is processed; cycles are
+# still collected, only less often.
+YOUNG_GENERATION_THRESHOLD = 50_000
+_collector_lock = threading.Lock()
+_collector_state = {"users": 0, "thresholds": None}
+
+
+@contextmanager
+def fewer_collections():
+    """The young-generation threshold raised to :data:`YOUNG_GENERATION_THRESHOLD` for the block. The collector is
+    process-wide: nested or concurrent blocks share the setting and the last one to leave restores it."""
+    with _collector_lock:
+        if _collector_state["users"] == 0:
+            _collector_state["thresholds"] = gc.get_threshold()
+            young, *older = _collector_state["thresholds"]
+            gc.set_threshold(max(young, YOUNG_GENERATION_THRESHOLD), *older)
+        _collector_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_state["users"] -= 1
+            if _collector_state["users"] == 0:
+                gc.set_threshold(*_collector_state["thresholds"])
 
 
 # --- model metadata -----------------------------------------------------------------------------------

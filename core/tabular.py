@@ -34,21 +34,20 @@ CSV that is not UTF-8 when detection cannot tell the candidates apart; default `
 import codecs
 import csv
 import datetime
-import gc
 import io
 import itertools
 import json
 import os
 import re
-import threading
 import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Iterator, Optional, Sequence
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from core.bulk import fewer_collections
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_ROWS = 2_000_000
@@ -59,38 +58,6 @@ SAMPLE_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
 # A single cell larger than this is refused (csv's own default is 128 KiB; a registry row never needs more).
 MAX_CELL_CHARS = 131072
-
-# --------------------------------------------------------------------------------------------------------------
-# The cycle collector while rows stream through
-# --------------------------------------------------------------------------------------------------------------
-# Each row read makes a few container objects (its cells, its values, then the caller's typed values and
-# verdicts) that live until their batch is written. With Python's default young-generation threshold (700) the
-# collector ran every few rows and, as those objects aged, scanned whole batches again and again: a third of an
-# upload's Python time per row (28.7 µs → 19.5 µs for the individual pipeline's read + checks + COPY text). The
-# threshold is raised while a table is open; cycles are still collected, only less often.
-YOUNG_GENERATION_THRESHOLD = 50_000
-_collector_lock = threading.Lock()
-_collector_state = {"readers": 0, "thresholds": None}
-
-
-@contextmanager
-def fewer_collections():
-    """The young-generation threshold raised to :data:`YOUNG_GENERATION_THRESHOLD` for the block. The collector is
-    process-wide: nested or concurrent blocks share the setting and the last one to leave restores it."""
-    with _collector_lock:
-        if _collector_state["readers"] == 0:
-            _collector_state["thresholds"] = gc.get_threshold()
-            young, *older = _collector_state["thresholds"]
-            gc.set_threshold(max(young, YOUNG_GENERATION_THRESHOLD), *older)
-        _collector_state["readers"] += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector_state["readers"] -= 1
-            if _collector_state["readers"] == 0:
-                gc.set_threshold(*_collector_state["thresholds"])
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Formula guard (output) and formula detection (input)
@@ -533,7 +500,7 @@ class Table:
     names as written, trimmed), ``columns`` (canonical names of the kept columns, in file order),
     ``ignored_columns``. Iterate it (once) for :class:`Row` objects; ``rows_read`` counts the data rows yielded.
     Use it as a context manager (which also runs the cycle collector less often for the block:
-    :func:`fewer_collections`), or call ``close()``."""
+    :func:`core.bulk.fewer_collections`), or call ``close()``."""
 
     def __init__(self, *, stream, owned, fmt, encoding, delimiter, header, keep, raw_rows, first, max_rows):
         self._stream, self._owned = stream, owned

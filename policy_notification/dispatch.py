@@ -26,7 +26,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.bulk import analyze, insert_rows, update_rows, update_with_history
+from core.bulk import analyze, fewer_collections, insert_rows, update_rows, update_with_history
 from policy_notification import gateways
 from policy_notification.models import IndicationStatus, NotificationIndication
 
@@ -216,9 +216,10 @@ def run(today=None, *, user=None, dry_run=False, providers=None):
             transaction.set_rollback(True)
         report.seconds = time.monotonic() - started
         return report
-    candidates = detect(today=today, user=user)
-    detection_seconds = time.monotonic() - started
-    dispatch(candidates, user=user, providers=providers, report=report)
+    with fewer_collections():
+        candidates = detect(today=today, user=user)
+        detection_seconds = time.monotonic() - started
+        dispatch(candidates, user=user, providers=providers, report=report)
     report.seconds = time.monotonic() - started
     logger.info("Notifications: %s (detection %.2fs)", report.as_dict(), detection_seconds)
     return report

@@ -542,7 +542,7 @@ def refresh(subjects=None, at=None, rule_names=None, user=None, everything=False
         logger.warning("task rules: no acting user (no active superuser or administrator); refresh skipped")
         return stats
     rules = active_rules(rule_names)
-    with refresh_lock(wait=wait) as lock:
+    with refresh_lock(wait=wait) as lock, bulk.fewer_collections():
         if rule_names is None:
             check_rules_hash()
         if subjects is None:

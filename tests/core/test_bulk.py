@@ -214,3 +214,14 @@ def test_insert_rows_writes_numbers_dates_and_given_ids_as_a_save_does(admin_use
     row = Contract.objects.get(id=given)
     assert (row.code, row.date_valid_from, row.json_ext) == ("C-D", valid_from, {"amount": "12.50"})
     assert Contract.history.filter(id=given).count() == 1
+
+
+def test_fewer_collections_raises_the_young_threshold_and_the_last_block_out_restores_it():
+    import gc
+
+    before = gc.get_threshold()
+    with bulk.fewer_collections():
+        with bulk.fewer_collections():
+            assert gc.get_threshold() == (bulk.YOUNG_GENERATION_THRESHOLD, *before[1:])
+        assert gc.get_threshold()[0] == bulk.YOUNG_GENERATION_THRESHOLD
+    assert gc.get_threshold() == before

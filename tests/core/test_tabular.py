@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from hypothesis import given, strategies as st
 
-from core import tabular
+from core import bulk, tabular
 from core.errors import client_detail, is_business_error
 from core.tabular import (
     CellError, HeaderRules, InvalidRowsWriter, TabularError, detect_encoding, is_formula, neutralise, open_table,
@@ -459,7 +459,7 @@ def test_an_open_table_runs_the_collector_less_often_and_closing_it_restores_the
 
     before = gc.get_threshold()
     with open_table(csv_bytes(PEOPLE)) as table:
-        assert gc.get_threshold() == (tabular.YOUNG_GENERATION_THRESHOLD, *before[1:])
+        assert gc.get_threshold() == (bulk.YOUNG_GENERATION_THRESHOLD, *before[1:])
         assert [row.values["first_name"] for row in table] == ["José", "Françoise", "Renée"]
     assert gc.get_threshold() == before
 
@@ -472,7 +472,7 @@ def test_two_tables_open_at_once_share_the_setting_and_the_last_one_closed_resto
     second = open_table(csv_bytes(PEOPLE)).__enter__()
     first.close()
     first.close()  # closing twice leaves the second reader's setting alone
-    assert gc.get_threshold()[0] == tabular.YOUNG_GENERATION_THRESHOLD
+    assert gc.get_threshold()[0] == bulk.YOUNG_GENERATION_THRESHOLD
     second.close()
     assert gc.get_threshold() == before
 
