@@ -21,7 +21,8 @@ counterpart of ``post_save``: what derives from a table (report summaries, cache
 path calling it.
 
 :func:`fewer_collections` runs Python's cycle collector less often while a stream of rows is built or checked in
-Python before it is written (the upload reader, the task rules' refresh, the notifications' run use it).
+Python before it is written (the upload reader, an update file's approval, the task rules' refresh, the
+notifications' run use it).
 """
 import datetime
 import decimal

@@ -695,8 +695,9 @@ def _create(job, pending, user, now):
 
 def _apply_updates(job, pending, user, now):
     rows = pending.values_list("id", "json_ext").order_by("id").iterator(chunk_size=BATCH_ROWS)
-    for batch in _batches(rows, BATCH_ROWS):
-        job.target.apply_updates(batch, user, now)
+    with bulk.fewer_collections():
+        for batch in _batches(rows, BATCH_ROWS):
+            job.target.apply_updates(batch, user, now)
     bulk.analyze(IndividualDataSource)
     # then the households (individual.md §8.4): an updated individual without one joins the household its
     # row names; one already in a household stays there (moving people goes through the group services)
