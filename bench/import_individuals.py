@@ -26,6 +26,7 @@ that of its COPY helper process>``.
 import argparse
 import csv
 import datetime
+import itertools
 import json
 import logging
 import os
@@ -161,8 +162,8 @@ def floor_copy(path, user):
     no check at all: a data source per row with its two history rows (created, then linked to its individual:
     here written linked, so the linking ``UPDATE`` costs nothing), an individual, a membership and, per household,
     a group and a group data source (created, linked), each with its history row. Answers
-    ``{table: seconds}``; the data sources and their first history rows are the upload's share, the rest the
-    approvals'."""
+    ``{table or "<table> history <type>": seconds}``; the data sources and their ``+`` history rows are the
+    upload's share, the rest the approvals'."""
     now = datetime.datetime.now(datetime.timezone.utc).isoformat()
     user_id, upload_id = str(user.id), str(uuid_utils.uuid7())
     bookkeeping = ["history_date", "history_type", "history_user_id"]
@@ -175,38 +176,31 @@ def floor_copy(path, user):
             yield from enumerate(reader)
 
     def copy(model, history, columns, lines):
-        """``lines``: (live row's text, its ids) → the table's COPY, then its history rows' (one per type)."""
-        table = model._meta.db_table
-        bare = f"bench_floor_{table}"[:63]
+        """The COPY text ``lines`` of ``model``'s rows into its bare table, then one history row per line for each
+        history type of ``history``, each timed on its own."""
+        live, historical = model._meta.db_table, model.history.model._meta.db_table
+        bare = {name: f"bench_floor_{name}"[:63] for name in (live, historical)}
         quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
         with connection.cursor() as cursor:
-            for name in (table, model.history.model._meta.db_table):
-                cursor.execute(f"DROP TABLE IF EXISTS {f'bench_floor_{name}'[:63]}")
-                cursor.execute(f"CREATE TABLE {f'bench_floor_{name}'[:63]} (LIKE {name} INCLUDING ALL)")
-            started = time.perf_counter()
-            written = []
-            with cursor.cursor.copy(f"COPY {bare} ({quoted}) FROM STDIN") as out:
-                batch = []
-                for line in lines:
-                    batch.append(line)
-                    if len(batch) == 5000:
-                        out.write("\n".join(batch) + "\n")
-                        written.extend(batch)
-                        batch = []
-                if batch:
-                    out.write("\n".join(batch) + "\n")
-                    written.extend(batch)
-            seconds[table] = time.perf_counter() - started
-            history_table = f"bench_floor_{model.history.model._meta.db_table}"[:63]
-            for kind in history:
+            for name, copy_name in bare.items():
+                cursor.execute(f"DROP TABLE IF EXISTS {copy_name}")
+                cursor.execute(f"CREATE TABLE {copy_name} (LIKE {name} INCLUDING ALL)")
+
+            def timed_copy(key, table, column_sql, texts):
                 started = time.perf_counter()
-                with cursor.cursor.copy(f"COPY {history_table} ({quoted}, {', '.join(bookkeeping)}) FROM STDIN") \
-                        as out:
-                    for k in range(0, len(written), 5000):
-                        out.write("".join(f"{line}\t{now}\t{kind}\t{user_id}\n" for line in written[k:k + 5000]))
-                seconds[f"{table} history {kind}"] = time.perf_counter() - started
-            for name in (table, model.history.model._meta.db_table):
-                cursor.execute(f"DROP TABLE {f'bench_floor_{name}'[:63]}")
+                with cursor.cursor.copy(f"COPY {table} ({column_sql}) FROM STDIN") as out:
+                    iterator = iter(texts)
+                    while chunk := list(itertools.islice(iterator, 5000)):
+                        out.write("\n".join(chunk) + "\n")
+                seconds[key] = time.perf_counter() - started
+
+            written = []
+            timed_copy(live, bare[live], quoted, (written.append(line) or line for line in lines))
+            for kind in history:
+                timed_copy(f"{live} history {kind}", bare[historical], f"{quoted}, {', '.join(bookkeeping)}",
+                           (f"{line}\t{now}\t{kind}\t{user_id}" for line in written))
+            for copy_name in bare.values():
+                cursor.execute(f"DROP TABLE {copy_name}")
 
     from individual.models import Group, GroupDataSource, GroupIndividual, Individual, IndividualDataSource
 

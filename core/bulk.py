@@ -110,8 +110,8 @@ def constant(value, model, field_name):
 # verdicts, the objects of a rule's context). With Python's default young-generation threshold (700) the cycle
 # collector ran every few rows and, as those objects aged, scanned whole batches again and again: a third of an
 # upload's Python time per row (28.7 µs → 19.3 µs for the individual pipeline's read + checks + COPY text), 8 %
-# of a full refresh of the task rules (100,000 individuals: 31.9 s → 29.3 s). The threshold is raised while such a stream is processed; cycles are
-# still collected, only less often.
+# of a full refresh of the task rules (100,000 individuals: 31.9 s → 29.3 s). The threshold is raised while such
+# a stream is processed; cycles are still collected, only less often.
 YOUNG_GENERATION_THRESHOLD = 50_000
 _collector_lock = threading.Lock()
 _collector_state = {"users": 0, "thresholds": None}
